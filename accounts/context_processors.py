@@ -1,0 +1,17 @@
+"""Template flags for the navigation: which roles the signed-in user holds."""
+
+from typing import Any
+
+from .models import Role
+from .roles import roles_of
+
+
+def roles(request: Any) -> dict[str, Any]:
+    held = roles_of(getattr(request, "user", None))
+    return {
+        "user_roles": held,
+        "is_supervisor": Role.SUPERVISOR in held,
+        "is_field_agent": Role.FIELD_AGENT in held,
+        "is_compliance_officer": Role.COMPLIANCE_OFFICER in held,
+        "is_administrator": Role.ADMINISTRATOR in held,
+    }

@@ -1,0 +1,8 @@
+"""Sign-in pages. Audit events for sign-in, sign-out and failures come from accounts.receivers."""
+
+from django.contrib.auth import views as auth_views
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True

@@ -1,0 +1,1 @@
+"""Repayment agreements, instalments, payments, follow-up and closure (built by the agreements issue)."""

@@ -1,0 +1,419 @@
+"""Creditors, mandates, debtors (with phones and addresses), cases and their documents.
+
+The case `stage` is a django-fsm-2 protected field on a model with optimistic locking; transition
+methods only set fields. Services (cases/services.py) are the only callers of the transitions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from common.models import TimeStampedModel
+from common.money import Currency
+from common.pii import mask_address, mask_id_number, mask_phone
+from compliance.rules import MandateFacts
+
+
+class Creditor(TimeStampedModel):
+    code = models.SlugField(
+        _("code"), max_length=32, unique=True, help_text=_("Short unique code used in files, commands and URLs.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    default_supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("default supervisor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Placed cases go to this supervisor and their team unless the import names another."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("creditor")
+        verbose_name_plural = _("creditors")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+def mandate_upload_to(instance: Mandate, filename: str) -> str:
+    return f"mandates/{instance.creditor.code}/{instance.number}-{filename}"
+
+
+class Mandate(TimeStampedModel):
+    """The creditor's written authorization (委托合同/授权委托书): PRC Civil Code art. 165, 919."""
+
+    creditor = models.ForeignKey(Creditor, verbose_name=_("creditor"), on_delete=models.PROTECT, related_name="mandates")
+    number = models.CharField(_("number"), max_length=64)
+    scope = models.TextField(_("scope"), help_text=_("What the agency is authorized to do, in the mandate's words."))
+    products = models.JSONField(
+        _("products covered"), default=list, blank=True,
+        help_text=_("Product codes the mandate covers; empty means every product of the creditor."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    document = models.FileField(_("signed document"), upload_to=mandate_upload_to, blank=True)
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["creditor__code", "-valid_from"]
+        verbose_name = _("mandate")
+        verbose_name_plural = _("mandates")
+        constraints = [
+            models.UniqueConstraint(fields=["creditor", "number"], name="mandate_number_unique_per_creditor"),
+            models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
+                                   name="mandate_valid_until_after_from"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.valid_from} – {self.valid_until})"
+
+    def covers(self, *, product: str, on: dt.date) -> bool:
+        return (
+            self.revoked_on is None
+            and self.valid_from <= on <= self.valid_until
+            and (not self.products or product in self.products)
+        )
+
+    def facts(self) -> MandateFacts:
+        return MandateFacts(
+            number=self.number,
+            creditor_id=self.creditor_id,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            products=tuple(self.products or ()),
+            revoked=self.revoked_on is not None,
+            has_document=bool(self.document),
+        )
+
+
+class IdType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("PRC resident ID")
+    PASSPORT = "passport", _("Passport")
+    OTHER = "other", _("Other document")
+
+
+class Debtor(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    id_type = models.CharField(_("document type"), max_length=16, choices=IdType.choices)
+    id_number = models.CharField(_("document number"), max_length=64)
+    id_digest = models.CharField(max_length=64, editable=False)
+    identity_checked_at = models.DateTimeField(_("identity document checked at"), null=True, blank=True)
+    identity_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("identity document checked by"),
+    )
+    identity_check_source = models.CharField(_("how the identity was checked"), max_length=200, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    occupation = models.CharField(_("occupation"), max_length=200, blank=True)
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    monthly_income = models.DecimalField(_("monthly income"), max_digits=14, decimal_places=2, null=True, blank=True)
+    income_currency = models.CharField(_("income currency"), max_length=3, choices=Currency.choices, default="CNY")
+    assets = models.TextField(_("assets"), blank=True)
+    # Flags in force; later stages' rules read them (VISIT_REFUSED, CEASE_CONTACT, REPRESENTED, ...).
+    visits_refused = models.BooleanField(_("visits refused"), default=False)
+    contact_ceased = models.BooleanField(_("contact ceased"), default=False)
+    represented = models.BooleanField(_("represented by a lawyer"), default=False)
+    vulnerable = models.BooleanField(_("vulnerable"), default=False)
+    disputed = models.BooleanField(_("disputed"), default=False)
+    history = HistoricalRecords(excluded_fields=["id_digest"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("debtor")
+        verbose_name_plural = _("debtors")
+        constraints = [
+            models.UniqueConstraint(fields=["id_type", "id_digest"], name="debtor_unique_document"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def identity_checked(self) -> bool:
+        return self.identity_checked_at is not None
+
+    def active_flags(self) -> list[str]:
+        names = ["visits_refused", "contact_ceased", "represented", "vulnerable", "disputed"]
+        return [n for n in names if getattr(self, n)]
+
+
+class FactSource(models.TextChoices):
+    CREDITOR = "creditor", _("Creditor's system")
+    DATABASE = "database", _("Database look-up")
+    INVESTIGATION = "investigation", _("Third-party investigation")
+    DEBTOR = "debtor", _("Stated by the debtor")
+    FIELD = "field", _("Confirmed in the field")
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", _("Unverified")
+    VERIFIED = "verified", _("Verified")
+    INVALID = "invalid", _("Invalid")
+
+
+class DebtorPhone(TimeStampedModel):
+    debtor = models.ForeignKey(Debtor, on_delete=models.CASCADE, related_name="phones", verbose_name=_("debtor"))
+    number = models.CharField(_("number"), max_length=32)
+    digest = models.CharField(max_length=64, db_index=True, editable=False)
+    source = models.CharField(_("source"), max_length=16, choices=FactSource.choices, default=FactSource.CREDITOR)
+    status = models.CharField(
+        _("status"), max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
+    )
+    history = HistoricalRecords(excluded_fields=["digest"])
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+        constraints = [models.UniqueConstraint(fields=["debtor", "digest"], name="phone_unique_per_debtor")]
+
+    def __str__(self) -> str:
+        return self.masked
+
+    @property
+    def masked(self) -> str:
+        return mask_phone(self.number)
+
+
+class AddressKind(models.TextChoices):
+    HOME = "home", _("Home")
+    WORK = "work", _("Work")
+    OTHER = "other", _("Other")
+
+
+class DebtorAddress(TimeStampedModel):
+    debtor = models.ForeignKey(Debtor, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("debtor"))
+    kind = models.CharField(_("type"), max_length=8, choices=AddressKind.choices)
+    text = models.CharField(_("address"), max_length=400)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    status = models.CharField(
+        _("verification status"), max_length=16, choices=VerificationStatus.choices,
+        default=VerificationStatus.UNVERIFIED,
+    )
+    source = models.CharField(_("source"), max_length=16, choices=FactSource.choices, default=FactSource.CREDITOR)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("verified by"),
+    )
+    note = models.CharField(_("note"), max_length=400, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        return mask_address(self.text)
+
+
+class Stage(models.TextChoices):
+    """The whole machine the product grows into; transitions are added stage by stage."""
+
+    NEW = "new", _("New")
+    VERIFIED = "verified", _("Verified")
+    VISIT_PLANNED = "visit_planned", _("Visit planned")
+    NOTICE_GIVEN = "notice_given", _("Notice given")
+    ON_SITE = "on_site", _("On site")
+    CONVERSATION_LOGGED = "conversation_logged", _("Conversation logged")
+    AGREEMENT_SIGNED = "agreement_signed", _("Agreement signed")
+    CLOSED = "closed", _("Closed")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    VISITS_REFUSED = "visits_refused", _("Visits refused")
+    ON_HOLD = "on_hold", _("On hold (dispute)")
+    ESCALATED = "escalated", _("Escalated")
+
+
+class Case(ConcurrentTransitionMixin, TimeStampedModel):
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("creditor"))
+    mandate = models.ForeignKey(
+        Mandate, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("mandate")
+    )
+    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("debtor"))
+    external_ref = models.CharField(_("external reference"), max_length=64)
+    contract_no = models.CharField(_("contract number"), max_length=64, db_index=True)
+    product = models.CharField(_("product"), max_length=64, blank=True)
+    principal = models.DecimalField(_("principal"), max_digits=14, decimal_places=2)
+    outstanding = models.DecimalField(_("outstanding amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
+    overdue_since = models.DateField(_("overdue since"))
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("team")
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="supervised_cases",
+        verbose_name=_("supervisor"),
+    )
+    assigned_agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CaseAssignment", through_fields=("case", "agent"),
+        related_name="assigned_cases",
+        verbose_name=_("assigned agents"), blank=True,
+    )
+    stage = FSMField(_("stage"), default=Stage.NEW, choices=Stage.choices, protected=True, db_index=True)
+    stage_changed_at = models.DateTimeField(_("stage changed at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(fields=["creditor", "external_ref"], name="case_external_ref_unique_per_creditor"),
+            models.CheckConstraint(condition=models.Q(principal__gte=0), name="case_principal_not_negative"),
+            models.CheckConstraint(condition=models.Q(outstanding__gte=0), name="case_outstanding_not_negative"),
+        ]
+        indexes = [models.Index(fields=["team", "stage"], name="case_team_stage_idx")]
+        permissions = [
+            ("verify_case", "Can verify a case or return it to new"),
+            ("assign_case", "Can assign agents to a case"),
+            ("import_cases", "Can import a creditor's placement file"),
+            ("view_full_pii", "Can view unmasked personal data (audited)"),
+            ("work_case", "Can record facts on a case (documents, addresses, assessment)"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creditor.code}/{self.external_ref}"
+
+    # --- transitions: bodies only set fields; services check, save and audit ------------------
+    @transition(field=stage, source=Stage.NEW, target=Stage.VERIFIED)
+    def verify(self, *, at: dt.datetime) -> None:
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=Stage.VERIFIED, target=Stage.NEW)
+    def unverify(self, *, at: dt.datetime) -> None:
+        self.stage_changed_at = at
+
+
+class CaseAssignment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_assignments")
+    assigned_at = models.DateTimeField(_("assigned at"))
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("case assignment")
+        verbose_name_plural = _("case assignments")
+        constraints = [models.UniqueConstraint(fields=["case", "agent"], name="assignment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.agent_id}"
+
+
+class DocumentKind(models.TextChoices):
+    CONTRACT = "contract", _("Loan contract")
+    ID_COPY = "id_copy", _("Copy of the identity document")
+    REPAYMENT_RECORDS = "repayment_records", _("Repayment records")
+    STATEMENT = "statement", _("Statement")
+    OTHER = "other", _("Other")
+
+
+def case_document_upload_to(instance: CaseDocument, filename: str) -> str:
+    return f"cases/{instance.case_id}/{instance.sha256[:16]}-{filename}"
+
+
+class CaseDocument(TimeStampedModel):
+    """A file on a case; served only through a permission-checked view, never by public URL."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents", verbose_name=_("case"))
+    kind = models.CharField(_("kind"), max_length=32, choices=DocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=case_document_upload_to)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("case document")
+        verbose_name_plural = _("case documents")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class Level(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+    NONE = "none", _("None")
+
+
+class CaseAssessment(TimeStampedModel):
+    """Assessment of repayment capacity and willingness (stage 1); the latest one counts."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("case"))
+    capacity = models.CharField(_("repayment capacity"), max_length=8, choices=Level.choices)
+    willingness = models.CharField(_("willingness to repay"), max_length=8, choices=Level.choices)
+    note = models.TextField(_("basis of the assessment"), max_length=2000)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("assessed by"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+
+    def __str__(self) -> str:
+        return f"{self.get_capacity_display()} / {self.get_willingness_display()}"
+
+
+class PlacementImport(TimeStampedModel):
+    """One uploaded placement file: its digest, who uploaded it, the preview and the result."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        REJECTED = "rejected", _("Rejected")
+        IMPORTED = "imported", _("Imported")
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="imports")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    report = models.JSONField(default=dict)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords(excluded_fields=["report"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("placement import")
+        verbose_name_plural = _("placement imports")
+
+    def __str__(self) -> str:
+        return f"{self.creditor.code}: {self.original_name} ({self.status})"
+
+
+# django-guardian direct-foreign-key permission tables: fast joins on the busiest model.
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)

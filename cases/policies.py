@@ -1,0 +1,88 @@
+"""Who may see and do what on cases. Every view, selector and service asks here.
+
+Object access is held in django-guardian's direct-FK tables: a field agent holds `view_case` and
+`change_case` on each case assigned to them; a team's supervisors group holds them on the team's cases.
+What an actor may *do* is the role's global permission (e.g. `cases.verify_case`) AND the object
+permission `change_case` on that case. Compliance officers hold the global `cases.view_case` (read-only,
+everything). Administrators manage users and creditors and see no cases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from guardian.core import ObjectPermissionChecker
+from guardian.shortcuts import get_objects_for_user
+
+from accounts.roles import is_service
+from common.errors import PermissionRefused
+
+from .models import Case
+
+
+def _global(user: Any, perm: str) -> bool:
+    # ModelBackend only (no object): role permissions.
+    return bool(user.is_active) and user.has_perm(perm)
+
+
+def _object_perm(user: Any, codename: str, case: Case) -> bool:
+    checker = getattr(user, "_fieldledger_checker", None)
+    if checker is None:
+        checker = ObjectPermissionChecker(user)
+        user._fieldledger_checker = checker
+    return checker.has_perm(codename, case)
+
+
+def sees_all_cases(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and (
+        is_service(user) or user.is_superuser or _global(user, "cases.view_case")
+    )
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Case.objects.none()
+    if sees_all_cases(user):
+        return Case.objects.all()
+    return get_objects_for_user(
+        user, "cases.view_case", klass=Case.objects.all(), with_superuser=False, accept_global_perms=False
+    )
+
+
+def can_view(user: Any, case: Case) -> bool:
+    return sees_all_cases(user) or (user.is_active and _object_perm(user, "view_case", case))
+
+
+def can_work_on(user: Any, case: Case) -> bool:
+    """May record facts on the case: documents, addresses, identity check, assessment."""
+    if is_service(user):
+        return True
+    return _global(user, "cases.work_case") and _object_perm(user, "change_case", case)
+
+
+def can_verify(user: Any, case: Case) -> bool:
+    if is_service(user):
+        return True
+    return _global(user, "cases.verify_case") and _object_perm(user, "change_case", case)
+
+
+def can_assign(user: Any, case: Case) -> bool:
+    if is_service(user):
+        return True
+    return _global(user, "cases.assign_case") and _object_perm(user, "change_case", case)
+
+
+def can_view_full_pii(user: Any, case: Case) -> bool:
+    return _global(user, "cases.view_full_pii") and can_view(user, case)
+
+
+def can_import(user: Any) -> bool:
+    return is_service(user) or _global(user, "cases.import_cases")
+
+
+def require(allowed: bool, message: Any = None) -> None:
+    if not allowed:
+        from django.utils.translation import gettext_lazy as _
+
+        raise PermissionRefused.because(message or _("Your role does not allow this action on this case."))

@@ -1,0 +1,406 @@
+"""Per-case services: each checks the policy and the rules, writes, and appends its audit event in one
+transaction. A refusal is raised as `DomainError` and recorded as its own `<action>.refused` event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.models import Role, User
+from common.errors import DomainError, Failure, PermissionRefused
+from common.pii import digest
+from compliance import audit
+from compliance.rules import check_verification
+
+from .. import policies, selectors
+from ..models import (
+    Case,
+    CaseAssessment,
+    CaseAssignment,
+    CaseDocument,
+    DebtorAddress,
+    DocumentKind,
+    FactSource,
+    Level,
+    Stage,
+    VerificationStatus,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CASE_OBJECT_PERMS = ("view_case", "change_case")
+ALLOWED_UPLOAD_TYPES = {
+    ".pdf": ("application/pdf", b"%PDF"),
+    ".png": ("image/png", b"\x89PNG"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+}
+
+
+def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Record a refused action (its codes, who, on what) after the service's transaction rolled back."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return func(*args, **kwargs)
+            except DomainError as error:
+                case = kwargs.get("case")
+                audit.record(
+                    actor=kwargs.get("actor"),
+                    action=f"{action}.refused",
+                    obj=case if isinstance(case, Case) else None,
+                    object_type="" if isinstance(case, Case) else "cases.case",
+                    case_id=case.pk if isinstance(case, Case) else None,
+                    data={"codes": error.codes},
+                )
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().select_related("debtor", "mandate", "creditor", "team").get(pk=case.pk)
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+# --- access --------------------------------------------------------------------------------------
+
+
+def grant_case_access(case: Case) -> None:
+    """Give the case's team supervisors and assigned agents their object permissions."""
+    if case.team_id:
+        for perm in CASE_OBJECT_PERMS:
+            assign_perm(perm, case.team.supervisors_group, case)
+    for agent in case.assigned_agents.all():
+        for perm in CASE_OBJECT_PERMS:
+            assign_perm(perm, agent, case)
+
+
+@refusals_audited("case.agents_assigned")
+@transaction.atomic
+def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Case:
+    case = _lock(case)
+    policies.require(policies.can_assign(actor, case))
+    wanted = {a.pk: a for a in agents}
+    failures = []
+    for agent in wanted.values():
+        agent_roles = set(agent.groups.values_list("name", flat=True))
+        if not agent.is_active or Role.FIELD_AGENT not in agent_roles:
+            failures.append(Failure("AGENT_NOT_FIELD_AGENT", _("%(name)s is not an active field agent.")
+                                    % {"name": agent.display_name}, "FieldLedger roles", "agents"))
+        elif case.team_id and agent.team_id != case.team_id:
+            failures.append(Failure("AGENT_OTHER_TEAM", _("%(name)s is not in this case's team.")
+                                    % {"name": agent.display_name}, "FieldLedger roles", "agents"))
+    if failures:
+        raise DomainError(failures)
+    current = {a.agent_id: a for a in case.assignments.all()}
+    now = _now()
+    for agent_id, assignment in current.items():
+        if agent_id not in wanted:
+            for perm in CASE_OBJECT_PERMS:
+                remove_perm(perm, assignment.agent, case)
+            assignment._history_user = actor
+            assignment.delete()
+    for agent_id, agent in wanted.items():
+        if agent_id not in current:
+            assignment = CaseAssignment(case=case, agent=agent, assigned_at=now, assigned_by=actor)
+            assignment._history_user = actor
+            assignment.save()
+            for perm in CASE_OBJECT_PERMS:
+                assign_perm(perm, agent, case)
+    audit.record(
+        actor=actor,
+        action="case.agents_assigned",
+        obj=case,
+        case_id=case.pk,
+        data={"agents": sorted(wanted), "previous": sorted(current)},
+    )
+    return case
+
+
+# --- stage 1 facts -------------------------------------------------------------------------------
+
+
+@refusals_audited("debtor.identity_checked")
+@transaction.atomic
+def identity_check_record(*, case: Case, actor: User, method: str) -> Case:
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    method = (method or "").strip()
+    if not method:
+        raise DomainError([Failure("FIELD_REQUIRED", _("Say how the identity document was checked."),
+                                   "", "method")])
+    debtor = case.debtor
+    debtor.identity_checked_at = _now()
+    debtor.identity_checked_by = actor
+    debtor.identity_check_source = method[:200]
+    debtor._history_user = actor
+    debtor.full_clean()
+    debtor.save()
+    audit.record(actor=actor, action="debtor.identity_checked", obj=debtor, case_id=case.pk,
+                 data={"method_digest": digest(method, kind="note")})
+    return case
+
+
+def _unverify_debtor_cases(*, debtor_id: int, actor: User, reason: str, trigger: str) -> list[int]:
+    """A verified fact was invalidated: every verified case of the debtor returns to `new`."""
+    moved = []
+    for case in Case.objects.select_for_update().filter(debtor_id=debtor_id, stage=Stage.VERIFIED):
+        case.unverify(at=_now())
+        case._history_user = actor
+        case.save()
+        audit.record(actor=actor, action="case.unverified", obj=case, case_id=case.pk,
+                     data={"from": Stage.VERIFIED, "to": Stage.NEW, "trigger": trigger,
+                           "reason_digest": digest(reason, kind="note")})
+        moved.append(case.pk)
+    return moved
+
+
+@refusals_audited("debtor.identity_check_revoked")
+@transaction.atomic
+def identity_check_revoke(*, case: Case, actor: User, reason: str) -> Case:
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    if not reason.strip():
+        raise DomainError([Failure("FIELD_REQUIRED", _("Give the reason the identity check is withdrawn."),
+                                   "", "reason")])
+    debtor = case.debtor
+    debtor.identity_checked_at = None
+    debtor.identity_checked_by = None
+    debtor.identity_check_source = ""
+    debtor._history_user = actor
+    debtor.save()
+    audit.record(actor=actor, action="debtor.identity_check_revoked", obj=debtor, case_id=case.pk,
+                 data={"reason_digest": digest(reason, kind="note")})
+    _unverify_debtor_cases(debtor_id=debtor.pk, actor=actor, reason=reason, trigger="identity_check_revoked")
+    case.refresh_from_db()
+    return case
+
+
+@refusals_audited("debtor.address_added")
+@transaction.atomic
+def address_add(
+    *, case: Case, actor: User, kind: str, text: str, time_zone: str, source: str, note: str = ""
+) -> DebtorAddress:
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    address = DebtorAddress(debtor=case.debtor, kind=kind, text=text.strip(), time_zone=time_zone,
+                            source=source, note=note.strip())
+    _full_clean(address)
+    address._history_user = actor
+    address.save()
+    audit.record(actor=actor, action="debtor.address_added", obj=address, case_id=case.pk,
+                 data={"kind": kind, "source": source, "address_digest": digest(address.text, kind="address")})
+    return address
+
+
+def _full_clean(obj: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        raise DomainError([
+            Failure("INVALID_INPUT", "; ".join(str(m) for m in messages), "", field_name)
+            for field_name, messages in error.message_dict.items()
+        ]) from error
+
+
+def _address_of(case: Case, address_id: int) -> DebtorAddress:
+    address = DebtorAddress.objects.select_for_update().filter(debtor_id=case.debtor_id, pk=address_id).first()
+    if address is None:
+        raise DomainError([Failure("NOT_FOUND", _("That address does not belong to this debtor."), "", "address")])
+    return address
+
+
+@refusals_audited("debtor.address_verified")
+@transaction.atomic
+def address_verify(*, case: Case, address_id: int, actor: User, source: str) -> DebtorAddress:
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    if source not in FactSource.values:
+        raise DomainError([Failure("FIELD_REQUIRED", _("Say where the address was verified from."), "", "source")])
+    address = _address_of(case, address_id)
+    address.status = VerificationStatus.VERIFIED
+    address.source = source
+    address.verified_at = _now()
+    address.verified_by = actor
+    address._history_user = actor
+    address.save()
+    audit.record(actor=actor, action="debtor.address_verified", obj=address, case_id=case.pk,
+                 data={"source": source, "kind": address.kind})
+    return address
+
+
+@refusals_audited("debtor.address_invalidated")
+@transaction.atomic
+def address_invalidate(*, case: Case, address_id: int, actor: User, reason: str) -> DebtorAddress:
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    if not reason.strip():
+        raise DomainError([Failure("FIELD_REQUIRED", _("Give the reason the address is invalid."), "", "reason")])
+    address = _address_of(case, address_id)
+    was_verified = address.status == VerificationStatus.VERIFIED
+    address.status = VerificationStatus.INVALID
+    address.note = reason.strip()[:400]
+    address._history_user = actor
+    address.save()
+    audit.record(actor=actor, action="debtor.address_invalidated", obj=address, case_id=case.pk,
+                 data={"was_verified": was_verified, "reason_digest": digest(reason, kind="note")})
+    still_verified = DebtorAddress.objects.filter(debtor_id=case.debtor_id, status=VerificationStatus.VERIFIED)
+    if was_verified and not still_verified.exists():
+        _unverify_debtor_cases(debtor_id=case.debtor_id, actor=actor, reason=reason, trigger="address_invalidated")
+    return address
+
+
+@refusals_audited("case.document_added")
+@transaction.atomic
+def document_add(*, case: Case, actor: User, kind: str, upload: UploadedFile) -> CaseDocument:
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    failures = []
+    if kind not in DocumentKind.values:
+        failures.append(Failure("INVALID_INPUT", _("Choose the kind of document."), "", "kind"))
+    name = (upload.name or "file").rsplit("/", 1)[-1][-150:]
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    max_bytes = settings.FIELDLEDGER_MAX_UPLOAD_BYTES
+    if upload.size is None or upload.size > max_bytes:
+        failures.append(Failure("UPLOAD_TOO_LARGE", _("The file is larger than %(mb)d MB.")
+                                % {"mb": max_bytes // (1024 * 1024)}, "", "file"))
+    head = upload.read(8)
+    upload.seek(0)
+    allowed = ALLOWED_UPLOAD_TYPES.get(ext)
+    if allowed is None or not head.startswith(allowed[1]):
+        failures.append(Failure("UPLOAD_TYPE", _("Only PDF, PNG and JPEG files are accepted, by their content."),
+                                "", "file"))
+    if failures:
+        raise DomainError(failures)
+    sha = hashlib.sha256()
+    for chunk in upload.chunks():
+        sha.update(chunk)
+    upload.seek(0)
+    document = CaseDocument(case=case, kind=kind, original_name=name, content_type=allowed[0],
+                            size=upload.size, sha256=sha.hexdigest(), uploaded_by=actor)
+    document.file.save(name, upload, save=False)
+    document._history_user = actor
+    document.save()
+    audit.record(actor=actor, action="case.document_added", obj=document, case_id=case.pk,
+                 data={"kind": kind, "sha256": document.sha256, "size": document.size})
+    return document
+
+
+@refusals_audited("case.assessment_recorded")
+@transaction.atomic
+def assessment_record(*, case: Case, actor: User, capacity: str, willingness: str, note: str) -> CaseAssessment:
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    failures = []
+    if capacity not in Level.values:
+        failures.append(Failure("INVALID_INPUT", _("Choose the repayment capacity."), "", "capacity"))
+    if willingness not in Level.values:
+        failures.append(Failure("INVALID_INPUT", _("Choose the willingness to repay."), "", "willingness"))
+    if not note.strip():
+        failures.append(Failure("FIELD_REQUIRED", _("Write what the assessment is based on."), "", "note"))
+    if failures:
+        raise DomainError(failures)
+    assessment = CaseAssessment(case=case, capacity=capacity, willingness=willingness, note=note.strip(),
+                                assessed_by=actor)
+    assessment._history_user = actor
+    assessment.save()
+    audit.record(actor=actor, action="case.assessment_recorded", obj=assessment, case_id=case.pk,
+                 data={"capacity": capacity, "willingness": willingness})
+    return assessment
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+
+@refusals_audited("case.verify")
+@transaction.atomic
+def case_verify(*, case: Case, actor: User, today: dt.date | None = None) -> Case:
+    """new → verified: identity checked, an address verified with its source, contract on file,
+    a valid covering mandate (MANDATE_VALID), and a capacity/willingness assessment."""
+    case = _lock(case)
+    policies.require(policies.can_verify(actor, case))
+    if case.stage != Stage.NEW:
+        raise DomainError([Failure("WRONG_STAGE", _("Only a new case can be verified (this one is %(stage)s).")
+                                   % {"stage": case.get_stage_display()}, "", "stage")])
+    today = today or timezone.localdate()
+    failures = check_verification(selectors.verification_facts(case), today=today)
+    if failures:
+        raise DomainError(failures)
+    old = case.stage
+    case.verify(at=_now())
+    case._history_user = actor
+    case.save()
+    audit.record(actor=actor, action="case.verified", obj=case, case_id=case.pk,
+                 data={"from": old, "to": case.stage, "mandate": case.mandate.number if case.mandate else None})
+    return case
+
+
+@refusals_audited("case.unverify")
+@transaction.atomic
+def case_unverify(*, case: Case, actor: User, reason: str) -> Case:
+    """verified → new, by hand, when a verified fact turns out wrong."""
+    case = _lock(case)
+    policies.require(policies.can_verify(actor, case))
+    if case.stage != Stage.VERIFIED:
+        raise DomainError([Failure("WRONG_STAGE", _("Only a verified case can be returned to new."), "", "stage")])
+    if not reason.strip():
+        raise DomainError([Failure("FIELD_REQUIRED", _("Give the reason the case returns to new."), "", "reason")])
+    case.unverify(at=_now())
+    case._history_user = actor
+    case.save()
+    audit.record(actor=actor, action="case.unverified", obj=case, case_id=case.pk,
+                 data={"from": Stage.VERIFIED, "to": Stage.NEW, "trigger": "manual",
+                       "reason_digest": digest(reason, kind="note")})
+    return case
+
+
+# --- personal data -------------------------------------------------------------------------------
+
+PII_FIELDS = ("id_number", "phones", "addresses")
+
+
+@refusals_audited("pii.viewed")
+@transaction.atomic
+def pii_reveal(*, case: Case, actor: User, field: str) -> dict[str, Any]:
+    """Full view of a debtor's personal data: an audited action, for roles with the need."""
+    if field not in PII_FIELDS:
+        raise DomainError([Failure("INVALID_INPUT", _("Unknown personal data field."), "", "field")])
+    if not policies.can_view_full_pii(actor, case):
+        raise PermissionRefused.because(_("Your role sees personal data masked only."))
+    debtor = case.debtor
+    if field == "id_number":
+        value: Any = {"id_type": debtor.id_type, "id_number": debtor.id_number}
+        refs = [debtor.pk]
+    elif field == "phones":
+        phones = list(debtor.phones.all())
+        value = [{"id": p.pk, "number": p.number} for p in phones]
+        refs = [p.pk for p in phones]
+    else:
+        addresses = list(debtor.addresses.all())
+        value = [{"id": a.pk, "kind": a.kind, "text": a.text} for a in addresses]
+        refs = [a.pk for a in addresses]
+    audit.record(actor=actor, action="pii.viewed", obj=debtor, case_id=case.pk, data={"field": field, "refs": refs})
+    return {"field": field, "value": value}
+

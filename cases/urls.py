@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import import_views, views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.case_list, name="case-list"),
+    path("import/", import_views.case_import, name="case-import"),
+    path("import/<int:pk>/", import_views.case_import_confirm, name="case-import-confirm"),
+    path("<int:pk>/", views.case_detail, name="case-detail"),
+    path("<int:pk>/transition/<str:name>/", views.case_transition, name="case-transition"),
+    path("<int:pk>/assign/", views.case_assign, name="case-assign"),
+    path("<int:pk>/identity/", views.case_identity, name="case-identity"),
+    path("<int:pk>/addresses/", views.case_address_add, name="case-address-add"),
+    path("<int:pk>/addresses/<int:address_id>/verify/", views.case_address_verify, name="case-address-verify"),
+    path("<int:pk>/addresses/<int:address_id>/invalidate/", views.case_address_invalidate,
+         name="case-address-invalidate"),
+    path("<int:pk>/documents/", views.case_document_add, name="case-document-add"),
+    path("<int:pk>/documents/<int:doc_id>/", views.case_document_download, name="case-document-download"),
+    path("<int:pk>/assessment/", views.case_assessment, name="case-assessment"),
+    path("<int:pk>/reveal/<str:field>/", views.case_reveal, name="case-reveal"),
+]

@@ -1,0 +1,1 @@
+"""Settings package: base (shared), local (the embedded demo default), test, production."""

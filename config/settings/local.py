@@ -1,0 +1,10 @@
+"""The embedded default: the one-command demo and development (SQLite unless DATABASE_URL is set)."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+# A development-only key; production.py refuses to start without SECRET_KEY.
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production-0123456789")
+PII_DIGEST_KEY = env.str("PII_DIGEST_KEY", default="dev-only-pii-digest-key")
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

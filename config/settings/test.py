@@ -1,0 +1,15 @@
+"""Test settings: SQLite in memory unless DATABASE_URL is set (CI sets PostgreSQL and Redis)."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+PII_DIGEST_KEY = "test-pii-digest-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Tests run tasks eagerly unless a test starts a real worker against REDIS_URL.
+CELERY_TASK_ALWAYS_EAGER = True
+LANGUAGE_CODE = "en"
+MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/fieldledger-test-media")  # noqa: S108
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,16 @@
+"""Top-level URLs: every page but login (and the language switch) needs a signed-in user."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="cases:case-list", permanent=False), name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("cases/", include("cases.urls")),
+    path("compliance/", include("compliance.urls")),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("admin/", admin.site.urls),
+]

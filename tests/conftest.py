@@ -1,0 +1,97 @@
+"""Role fixtures: one team with a supervisor and two agents, another team, a compliance officer, an admin."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from django.conf import settings
+
+from accounts.models import Role
+from tests.factories import CaseFactory, CreditorFactory, MandateFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    shutil.rmtree(tmp_path / "media", ignore_errors=True)
+
+
+@pytest.fixture
+def team(db):  # type: ignore[no-untyped-def]
+    return TeamFactory(code="north", name="North")
+
+
+@pytest.fixture
+def other_team(db):  # type: ignore[no-untyped-def]
+    return TeamFactory(code="south", name="South")
+
+
+@pytest.fixture
+def supervisor(team):  # type: ignore[no-untyped-def]
+    return UserFactory(username="sup", full_name="Supervisor Wang", team=team, roles=[Role.SUPERVISOR])
+
+
+@pytest.fixture
+def agent(team):  # type: ignore[no-untyped-def]
+    return UserFactory(username="agent1", full_name="Agent Li", team=team, roles=[Role.FIELD_AGENT])
+
+
+@pytest.fixture
+def other_agent(team):  # type: ignore[no-untyped-def]
+    """Same team, not assigned to the case."""
+    return UserFactory(username="agent2", full_name="Agent Zhao", team=team, roles=[Role.FIELD_AGENT])
+
+
+@pytest.fixture
+def other_supervisor(other_team):  # type: ignore[no-untyped-def]
+    return UserFactory(username="sup2", full_name="Supervisor Chen", team=other_team, roles=[Role.SUPERVISOR])
+
+
+@pytest.fixture
+def other_team_agent(other_team):  # type: ignore[no-untyped-def]
+    return UserFactory(username="agent3", full_name="Agent Sun", team=other_team, roles=[Role.FIELD_AGENT])
+
+
+@pytest.fixture
+def compliance_officer(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="co", full_name="Officer Liu", roles=[Role.COMPLIANCE_OFFICER])
+
+
+@pytest.fixture
+def administrator(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="admin1", full_name="Admin Zhou", roles=[Role.ADMINISTRATOR])
+
+
+@pytest.fixture
+def creditor(db):  # type: ignore[no-untyped-def]
+    return CreditorFactory(code="hzbank", name="Hangzhou Consumer Finance")
+
+
+@pytest.fixture
+def mandate(creditor):  # type: ignore[no-untyped-def]
+    return MandateFactory(creditor=creditor)
+
+
+@pytest.fixture
+def case(creditor, mandate, team, supervisor, agent):  # type: ignore[no-untyped-def]
+    """A new case of `team`, supervised by `supervisor`, assigned to `agent` only."""
+    return CaseFactory(creditor=creditor, mandate=mandate, team=team, supervisor=supervisor, agents=[agent])
+
+
+@pytest.fixture
+def all_roles(supervisor, agent, other_agent, other_supervisor, other_team_agent, compliance_officer, administrator):  # type: ignore[no-untyped-def]
+    return {
+        "supervisor": supervisor,
+        "agent": agent,
+        "other_agent": other_agent,
+        "other_supervisor": other_supervisor,
+        "other_team_agent": other_team_agent,
+        "compliance_officer": compliance_officer,
+        "administrator": administrator,
+    }
+
+
+def pytest_report_header(config):  # type: ignore[no-untyped-def]
+    return f"database: {settings.DATABASES['default']['ENGINE']}"

@@ -29,7 +29,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django_filters",
     "guardian",
     "simple_history",
     "django_fsm",

@@ -26,7 +26,8 @@ PG_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_update_delete ON {TABLE}", f"DROP
 
 def _run(schema_editor, statements):
     for sql in statements:
-        schema_editor.execute(sql)
+        # params=None: the plpgsql body holds a literal `%` that psycopg would read as a placeholder.
+        schema_editor.execute(sql, params=None)
 
 
 def create(apps, schema_editor):

@@ -1,0 +1,80 @@
+# FieldLedger developer commands. Every target uses .venv/bin/... directly: no activation needed.
+#   make run    create .venv, install, migrate, load demo data, serve on http://127.0.0.1:8000
+#   make test   the whole suite (SQLite unless DATABASE_URL is set; extra pytest options in PYTEST_ARGS)
+#   make lint   ruff check + ruff format --check
+#   make worker / make beat    Celery worker / beat (need REDIS_URL; see README)
+#   make diagram               regenerate docs/case-stage.{dot,svg} from the case state machine
+#   make constraints           re-pin constraints.txt after a change to pyproject.toml
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall only when the dependency declarations change; deleting .venv removes the stamp too.
+INSTALL_STAMP := $(VENV)/.installed
+# Collect static files again only when the installed packages or our own static files change.
+STATIC_STAMP := staticfiles/.collected
+STATIC_SOURCES := $(shell find static -type f 2>/dev/null)
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint worker beat diagram constraints
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+install: $(INSTALL_STAMP)
+
+$(INSTALL_STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || { \
+		echo "creating $(VENV) with $(PYTHON)"; \
+		$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: sudo apt-get install python3-venv" >&2; exit 1; }; \
+	}
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(STATIC_STAMP): $(INSTALL_STAMP) $(STATIC_SOURCES)
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@touch $@
+
+run: install $(STATIC_STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# A worker on the embedded default would use an in-memory broker that nobody else sees.
+worker: install
+	@test -n "$${REDIS_URL:-}" || { echo "set REDIS_URL (e.g. redis://127.0.0.1:6379/0); see README" >&2; exit 1; }
+	$(BIN)/celery -A config worker -l info
+
+beat: install
+	@test -n "$${REDIS_URL:-}" || { echo "set REDIS_URL (e.g. redis://127.0.0.1:6379/0); see README" >&2; exit 1; }
+	@mkdir -p var
+	$(BIN)/celery -A config beat -l info --schedule var/celerybeat-schedule
+
+# django-fsm-2's graph_transitions renders with Graphviz (Debian package graphviz) and leaves the
+# source beside the picture without an extension; a fixed hash seed keeps the .dot diff-stable.
+diagram: install
+	PYTHONHASHSEED=0 $(BIN)/python manage.py graph_transitions -o docs/case-stage.svg cases.Case
+	mv docs/case-stage docs/case-stage.dot
+
+# Resolves in a scratch venv so that nothing installed by hand in .venv gets pinned. Existing pins are
+# kept; to upgrade a package, delete its line first. A new dependency gets its newest matching release.
+constraints:
+	lock=$$(mktemp -d); trap 'rm -rf "$$lock"' EXIT; \
+	$(PYTHON) -m venv "$$lock"; \
+	"$$lock/bin/python" -m pip install --quiet -c constraints.txt -e '.[dev]'; \
+	{ sed -n '/^#/p' constraints.txt; \
+	  "$$lock/bin/python" -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; \
+	} > constraints.txt.new; \
+	mv constraints.txt.new constraints.txt

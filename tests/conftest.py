@@ -81,7 +81,9 @@ def case(creditor, mandate, team, supervisor, agent):  # type: ignore[no-untyped
 
 
 @pytest.fixture
-def all_roles(supervisor, agent, other_agent, other_supervisor, other_team_agent, compliance_officer, administrator):  # type: ignore[no-untyped-def]
+def all_roles(
+    supervisor, agent, other_agent, other_supervisor, other_team_agent, compliance_officer, administrator
+):  # type: ignore[no-untyped-def]
     return {
         "supervisor": supervisor,
         "agent": agent,

@@ -144,21 +144,59 @@ class CaseFactory(DjangoModelFactory):
         if not create:
             return
         for agent in extracted or ():
-            CaseAssignment.objects.create(case=self, agent=agent, assigned_at=self.created_at,
-                                          assigned_by=self.supervisor or agent)
+            CaseAssignment.objects.create(
+                case=self, agent=agent, assigned_at=self.created_at, assigned_by=self.supervisor or agent
+            )
         case_services.grant_case_access(self)
 
 
 def make_verifiable(case: Case, actor: User) -> Case:
     """Give a case everything `case_verify` needs, through the services."""
     case_services.identity_check_record(case=case, actor=actor, method="ID card copy vs creditor KYC")
-    address = case_services.address_add(case=case, actor=actor, kind="home", text="上海市徐汇区漕溪北路88号",
-                                        time_zone="Asia/Shanghai", source=FactSource.CREDITOR)
+    address = case_services.address_add(
+        case=case,
+        actor=actor,
+        kind="home",
+        text="上海市徐汇区漕溪北路88号",
+        time_zone="Asia/Shanghai",
+        source=FactSource.CREDITOR,
+    )
     case_services.address_verify(case=case, address_id=address.pk, actor=actor, source=FactSource.DATABASE)
-    case_services.document_add(case=case, actor=actor, kind="contract",
-                               upload=SimpleUploadedFile("contract.pdf", PDF_BYTES, content_type="application/pdf"))
-    case_services.assessment_record(case=case, actor=actor, capacity="medium", willingness="low",
-                                    note="Salary confirmed; says cash is short until March.")
+    case_services.document_add(
+        case=case,
+        actor=actor,
+        kind="contract",
+        upload=SimpleUploadedFile("contract.pdf", PDF_BYTES, content_type="application/pdf"),
+    )
+    case_services.assessment_record(
+        case=case,
+        actor=actor,
+        capacity="medium",
+        willingness="low",
+        note="Salary confirmed; says cash is short until March.",
+    )
     case.refresh_from_db()
     return case
 
+
+# --- helpers added for the service and view tests ---------------------------------------------
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def audit_head() -> int:
+    """The seq of the newest audit event (0 for an empty chain); pair with `audit_actions_since`."""
+    from compliance.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def audit_events_since(seq: int) -> list:  # type: ignore[type-arg]
+    from compliance.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
+
+
+def audit_actions_since(seq: int) -> list[str]:
+    """The actions appended after `seq`, in order: what a service or view wrote, exactly."""
+    return [e.action for e in audit_events_since(seq)]

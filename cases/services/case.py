@@ -75,7 +75,10 @@ def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("debtor", "mandate", "creditor", "team").get(pk=case.pk)
+    # of=("self",): lock the case row only; PostgreSQL refuses FOR UPDATE on the nullable (outer-joined)
+    # mandate and team.
+    related = ("debtor", "mandate", "creditor", "team")
+    return Case.objects.select_for_update(of=("self",)).select_related(*related).get(pk=case.pk)
 
 
 def _now() -> dt.datetime:

@@ -14,8 +14,16 @@ from .case import (
     identity_check_revoke,
     pii_reveal,
 )
+from .placement import (
+    ImportReport,
+    placement_assign_round_robin,
+    placement_import,
+    placement_upload_confirm,
+    placement_upload_preview,
+)
 
 __all__ = [
+    "ImportReport",
     "address_add",
     "address_invalidate",
     "address_verify",
@@ -28,4 +36,8 @@ __all__ = [
     "identity_check_record",
     "identity_check_revoke",
     "pii_reveal",
+    "placement_assign_round_robin",
+    "placement_import",
+    "placement_upload_confirm",
+    "placement_upload_preview",
 ]

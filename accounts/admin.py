@@ -13,22 +13,43 @@ from .models import Team, User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
-    list_display = ("username", "full_name", "employee_no", "team", "is_active", "work_id_expires_on",
-                    "training_valid_until")
+    list_display = (
+        "username",
+        "full_name",
+        "employee_no",
+        "team",
+        "is_active",
+        "work_id_expires_on",
+        "training_valid_until",
+    )
     list_filter = ("is_active", "groups", "team")
     search_fields = ("username", "full_name", "employee_no")
     readonly_fields = ("is_service_account", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("full_name", "email", "employee_no", "phone", "team")}),
-        (_("Work ID and training"), {"fields": ("work_id_number", "work_id_expires_on", "training_completed_on",
-                                                 "training_valid_until")}),
+        (
+            _("Work ID and training"),
+            {
+                "fields": (
+                    "work_id_number",
+                    "work_id_expires_on",
+                    "training_completed_on",
+                    "training_valid_until",
+                )
+            },
+        ),
         (_("Roles and access"), {"fields": ("is_active", "is_staff", "groups", "is_service_account")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "team", "groups", "password1",
-                                                 "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "full_name", "team", "groups", "password1", "password2"),
+            },
+        ),
     )
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:

@@ -24,7 +24,9 @@ class Team(models.Model):
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=120)
-    supervisors_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="team", editable=False)
+    supervisors_group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="team", editable=False
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -50,7 +52,9 @@ class User(AbstractUser):
         Team, verbose_name=_("team"), on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
     is_service_account = models.BooleanField(
-        _("service account"), default=False, editable=False,
+        _("service account"),
+        default=False,
+        editable=False,
         help_text=_("The account commands and background tasks act as; it cannot sign in."),
     )
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
@@ -68,7 +72,11 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     def work_id_valid_on(self, day: dt.date) -> bool:
-        return bool(self.work_id_number) and self.work_id_expires_on is not None and day <= self.work_id_expires_on
+        return (
+            bool(self.work_id_number)
+            and self.work_id_expires_on is not None
+            and day <= self.work_id_expires_on
+        )
 
     def training_valid_on(self, day: dt.date) -> bool:
         return (

@@ -136,11 +136,15 @@ def user_after_admin_save(*, user: User, actor: Any, created: bool) -> None:
 
 
 def login_recorded(*, user: User, ip: str | None) -> None:
-    audit.record(actor=user, action="auth.login", obj=user, data={"ip_digest": digest(ip, kind="ip") if ip else None})
+    audit.record(
+        actor=user, action="auth.login", obj=user, data={"ip_digest": digest(ip, kind="ip") if ip else None}
+    )
 
 
 def logout_recorded(*, user: User, ip: str | None) -> None:
-    audit.record(actor=user, action="auth.logout", obj=user, data={"ip_digest": digest(ip, kind="ip") if ip else None})
+    audit.record(
+        actor=user, action="auth.logout", obj=user, data={"ip_digest": digest(ip, kind="ip") if ip else None}
+    )
 
 
 def login_failed_recorded(*, username: str, ip: str | None) -> None:

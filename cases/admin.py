@@ -67,8 +67,20 @@ class DebtorAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     list_display = ("name", "id_type", "id_number_masked", "identity_checked_at")
     search_fields = ("name",)
-    fields = ("name", "id_type", "id_number_masked", "identity_checked_at", "identity_checked_by", "time_zone",
-              "occupation", "visits_refused", "contact_ceased", "represented", "vulnerable", "disputed")
+    fields = (
+        "name",
+        "id_type",
+        "id_number_masked",
+        "identity_checked_at",
+        "identity_checked_by",
+        "time_zone",
+        "occupation",
+        "visits_refused",
+        "contact_ceased",
+        "represented",
+        "vulnerable",
+        "disputed",
+    )
     readonly_fields = fields
     inlines = [DebtorPhoneInline, DebtorAddressInline]
 

@@ -14,15 +14,28 @@ TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
 class CaseFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": _("Debtor name, contract no. or reference")}))
-    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices])
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Debtor name, contract no. or reference")}),
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices]
+    )
     agent = forms.TypedChoiceField(label=_("Agent"), required=False, coerce=int, empty_value=None)
     creditor = forms.ChoiceField(label=_("Creditor"), required=False)
     sort = forms.ChoiceField(
-        label=_("Sort"), required=False,
-        choices=[("newest", _("Newest")), ("oldest", _("Oldest")), ("overdue", _("Longest overdue")),
-                 ("outstanding", _("Largest outstanding")), ("debtor", _("Debtor name")), ("stage", _("Stage"))],
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("newest", _("Newest")),
+            ("oldest", _("Oldest")),
+            ("overdue", _("Longest overdue")),
+            ("outstanding", _("Largest outstanding")),
+            ("debtor", _("Debtor name")),
+            ("stage", _("Stage")),
+        ],
     )
 
     def __init__(self, *args, agents=(), creditors=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -39,8 +52,9 @@ class UnverifyForm(forms.Form):
 
 
 class AssignAgentsForm(forms.Form):
-    agents = forms.ModelMultipleChoiceField(label=_("Field agents"), queryset=None, required=False,
-                                            widget=forms.CheckboxSelectMultiple)
+    agents = forms.ModelMultipleChoiceField(
+        label=_("Field agents"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, agents_qs=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -50,7 +64,8 @@ class AssignAgentsForm(forms.Form):
 
 class IdentityCheckForm(forms.Form):
     method = forms.CharField(
-        label=_("How was the identity document checked?"), max_length=200,
+        label=_("How was the identity document checked?"),
+        max_length=200,
         help_text=_("E.g. ID card copy compared with the creditor's KYC record."),
     )
 
@@ -62,7 +77,9 @@ class RevokeForm(forms.Form):
 class AddressForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=AddressKind.choices)
     text = forms.CharField(label=_("Address"), max_length=400)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES], initial="Asia/Shanghai")
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES], initial="Asia/Shanghai"
+    )
     source = forms.ChoiceField(label=_("Source"), choices=FactSource.choices)
 
 
@@ -78,5 +95,6 @@ class DocumentForm(forms.Form):
 class AssessmentForm(forms.Form):
     capacity = forms.ChoiceField(label=_("Repayment capacity"), choices=Level.choices)
     willingness = forms.ChoiceField(label=_("Willingness to repay"), choices=Level.choices)
-    note = forms.CharField(label=_("Basis of the assessment"), max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Basis of the assessment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

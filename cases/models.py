@@ -23,7 +23,10 @@ from compliance.rules import MandateFacts
 
 class Creditor(TimeStampedModel):
     code = models.SlugField(
-        _("code"), max_length=32, unique=True, help_text=_("Short unique code used in files, commands and URLs.")
+        _("code"),
+        max_length=32,
+        unique=True,
+        help_text=_("Short unique code used in files, commands and URLs."),
     )
     name = models.CharField(_("name"), max_length=200)
     default_supervisor = models.ForeignKey(
@@ -53,11 +56,17 @@ def mandate_upload_to(instance: Mandate, filename: str) -> str:
 class Mandate(TimeStampedModel):
     """The creditor's written authorization (委托合同/授权委托书): PRC Civil Code art. 165, 919."""
 
-    creditor = models.ForeignKey(Creditor, verbose_name=_("creditor"), on_delete=models.PROTECT, related_name="mandates")
+    creditor = models.ForeignKey(
+        Creditor, verbose_name=_("creditor"), on_delete=models.PROTECT, related_name="mandates"
+    )
     number = models.CharField(_("number"), max_length=64)
-    scope = models.TextField(_("scope"), help_text=_("What the agency is authorized to do, in the mandate's words."))
+    scope = models.TextField(
+        _("scope"), help_text=_("What the agency is authorized to do, in the mandate's words.")
+    )
     products = models.JSONField(
-        _("products covered"), default=list, blank=True,
+        _("products covered"),
+        default=list,
+        blank=True,
         help_text=_("Product codes the mandate covers; empty means every product of the creditor."),
     )
     valid_from = models.DateField(_("valid from"))
@@ -73,8 +82,10 @@ class Mandate(TimeStampedModel):
         verbose_name_plural = _("mandates")
         constraints = [
             models.UniqueConstraint(fields=["creditor", "number"], name="mandate_number_unique_per_creditor"),
-            models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
-                                   name="mandate_valid_until_after_from"),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("valid_from")),
+                name="mandate_valid_until_after_from",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,15 +123,23 @@ class Debtor(TimeStampedModel):
     id_digest = models.CharField(max_length=64, editable=False)
     identity_checked_at = models.DateTimeField(_("identity document checked at"), null=True, blank=True)
     identity_checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("identity document checked by"),
     )
     identity_check_source = models.CharField(_("how the identity was checked"), max_length=200, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     occupation = models.CharField(_("occupation"), max_length=200, blank=True)
     employer = models.CharField(_("employer"), max_length=200, blank=True)
-    monthly_income = models.DecimalField(_("monthly income"), max_digits=14, decimal_places=2, null=True, blank=True)
-    income_currency = models.CharField(_("income currency"), max_length=3, choices=Currency.choices, default="CNY")
+    monthly_income = models.DecimalField(
+        _("monthly income"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    income_currency = models.CharField(
+        _("income currency"), max_length=3, choices=Currency.choices, default="CNY"
+    )
     assets = models.TextField(_("assets"), blank=True)
     # Flags in force; later stages' rules read them (VISIT_REFUSED, CEASE_CONTACT, REPRESENTED, ...).
     visits_refused = models.BooleanField(_("visits refused"), default=False)
@@ -169,10 +188,14 @@ class VerificationStatus(models.TextChoices):
 
 
 class DebtorPhone(TimeStampedModel):
-    debtor = models.ForeignKey(Debtor, on_delete=models.CASCADE, related_name="phones", verbose_name=_("debtor"))
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.CASCADE, related_name="phones", verbose_name=_("debtor")
+    )
     number = models.CharField(_("number"), max_length=32)
     digest = models.CharField(max_length=64, db_index=True, editable=False)
-    source = models.CharField(_("source"), max_length=16, choices=FactSource.choices, default=FactSource.CREDITOR)
+    source = models.CharField(
+        _("source"), max_length=16, choices=FactSource.choices, default=FactSource.CREDITOR
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
     )
@@ -199,18 +222,28 @@ class AddressKind(models.TextChoices):
 
 
 class DebtorAddress(TimeStampedModel):
-    debtor = models.ForeignKey(Debtor, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("debtor"))
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("debtor")
+    )
     kind = models.CharField(_("type"), max_length=8, choices=AddressKind.choices)
     text = models.CharField(_("address"), max_length=400)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     status = models.CharField(
-        _("verification status"), max_length=16, choices=VerificationStatus.choices,
+        _("verification status"),
+        max_length=16,
+        choices=VerificationStatus.choices,
         default=VerificationStatus.UNVERIFIED,
     )
-    source = models.CharField(_("source"), max_length=16, choices=FactSource.choices, default=FactSource.CREDITOR)
+    source = models.CharField(
+        _("source"), max_length=16, choices=FactSource.choices, default=FactSource.CREDITOR
+    )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("verified by"),
     )
     note = models.CharField(_("note"), max_length=400, blank=True)
@@ -247,11 +280,20 @@ class Stage(models.TextChoices):
 
 
 class Case(ConcurrentTransitionMixin, TimeStampedModel):
-    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("creditor"))
-    mandate = models.ForeignKey(
-        Mandate, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("mandate")
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("creditor")
     )
-    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("debtor"))
+    mandate = models.ForeignKey(
+        Mandate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("mandate"),
+    )
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("debtor")
+    )
     external_ref = models.CharField(_("external reference"), max_length=64)
     contract_no = models.CharField(_("contract number"), max_length=64, db_index=True)
     product = models.CharField(_("product"), max_length=64, blank=True)
@@ -260,16 +302,28 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     overdue_since = models.DateField(_("overdue since"))
     team = models.ForeignKey(
-        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("team")
+        "accounts.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("team"),
     )
     supervisor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="supervised_cases",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supervised_cases",
         verbose_name=_("supervisor"),
     )
     assigned_agents = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="CaseAssignment", through_fields=("case", "agent"),
+        settings.AUTH_USER_MODEL,
+        through="CaseAssignment",
+        through_fields=("case", "agent"),
         related_name="assigned_cases",
-        verbose_name=_("assigned agents"), blank=True,
+        verbose_name=_("assigned agents"),
+        blank=True,
     )
     stage = FSMField(_("stage"), default=Stage.NEW, choices=Stage.choices, protected=True, db_index=True)
     stage_changed_at = models.DateTimeField(_("stage changed at"), null=True, blank=True)
@@ -280,9 +334,13 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         constraints = [
-            models.UniqueConstraint(fields=["creditor", "external_ref"], name="case_external_ref_unique_per_creditor"),
+            models.UniqueConstraint(
+                fields=["creditor", "external_ref"], name="case_external_ref_unique_per_creditor"
+            ),
             models.CheckConstraint(condition=models.Q(principal__gte=0), name="case_principal_not_negative"),
-            models.CheckConstraint(condition=models.Q(outstanding__gte=0), name="case_outstanding_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(outstanding__gte=0), name="case_outstanding_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["team", "stage"], name="case_team_stage_idx")]
         permissions = [
@@ -308,7 +366,9 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
 
 class CaseAssignment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_assignments")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_assignments"
+    )
     assigned_at = models.DateTimeField(_("assigned at"))
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()
@@ -344,8 +404,9 @@ class CaseDocument(TimeStampedModel):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -367,12 +428,15 @@ class Level(models.TextChoices):
 class CaseAssessment(TimeStampedModel):
     """Assessment of repayment capacity and willingness (stage 1); the latest one counts."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("case"))
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("case")
+    )
     capacity = models.CharField(_("repayment capacity"), max_length=8, choices=Level.choices)
     willingness = models.CharField(_("willingness to repay"), max_length=8, choices=Level.choices)
     note = models.TextField(_("basis of the assessment"), max_length=2000)
-    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("assessed by"))
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("assessed by")
+    )
     history = HistoricalRecords()
 
     class Meta:

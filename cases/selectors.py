@@ -48,8 +48,13 @@ def case_list(
         qs = qs.filter(creditor__code=creditor_code)
     q = q.strip()
     if q:
-        qs = qs.filter(Q(debtor__name__icontains=q) | Q(contract_no__iexact=q) | Q(external_ref__iexact=q)
-                       | Q(contract_no__istartswith=q) | Q(external_ref__istartswith=q))
+        qs = qs.filter(
+            Q(debtor__name__icontains=q)
+            | Q(contract_no__iexact=q)
+            | Q(external_ref__iexact=q)
+            | Q(contract_no__istartswith=q)
+            | Q(external_ref__istartswith=q)
+        )
     return (
         qs.select_related("debtor", "creditor", "supervisor", "team")
         .prefetch_related(Prefetch("assignments", queryset=CaseAssignment.objects.select_related("agent")))
@@ -77,7 +82,9 @@ def verification_facts(case: Case) -> VerificationFacts:
     debtor = case.debtor
     return VerificationFacts(
         identity_checked=debtor.identity_checked_at is not None,
-        verified_addresses=DebtorAddress.objects.filter(debtor_id=debtor.pk, status=VerificationStatus.VERIFIED).count(),
+        verified_addresses=DebtorAddress.objects.filter(
+            debtor_id=debtor.pk, status=VerificationStatus.VERIFIED
+        ).count(),
         contract_on_file=case.documents.filter(kind=DocumentKind.CONTRACT).exists(),
         assessment_done=case.assessments.exists(),
         mandate=case.mandate.facts() if case.mandate_id else None,
@@ -134,13 +141,28 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[dict[str, Any]]:
     """History records of the case and its facts, merged with the case's audit events, newest first."""
     items: list[dict[str, Any]] = []
     for event in AuditEvent.objects.filter(case_id=case.pk).order_by("-seq")[:limit]:
-        items.append({"at": event.at, "kind": "audit", "action": event.action, "actor": event.actor,
-                      "seq": event.seq, "data": event.data})
+        items.append(
+            {
+                "at": event.at,
+                "kind": "audit",
+                "action": event.action,
+                "actor": event.actor,
+                "seq": event.seq,
+                "data": event.data,
+            }
+        )
     actor_ids = {e["actor"].split(":", 1)[1] for e in items if e["actor"].startswith("user:")}
     history = case.history.select_related("history_user").order_by("-history_date")[:limit]
     for h in history:
-        items.append({"at": h.history_date, "kind": "history", "action": f"case.{h.get_history_type_display().lower()}",
-                      "stage": h.stage, "user": h.history_user})
+        items.append(
+            {
+                "at": h.history_date,
+                "kind": "history",
+                "action": f"case.{h.get_history_type_display().lower()}",
+                "stage": h.stage,
+                "user": h.history_user,
+            }
+        )
     users = {str(u.pk): u for u in User.objects.filter(pk__in=actor_ids)}
     for item in items:
         if item["kind"] == "audit" and item["actor"].startswith("user:"):

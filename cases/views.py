@@ -21,7 +21,12 @@ PAGE_SIZE = 25
 
 
 def _case_or_404(request: HttpRequest, pk: int) -> Case:
-    case = policies.cases_visible_to(request.user).select_related("debtor", "creditor", "team").filter(pk=pk).first()
+    case = (
+        policies.cases_visible_to(request.user)
+        .select_related("debtor", "creditor", "team")
+        .filter(pk=pk)
+        .first()
+    )
     if case is None:
         raise Http404
     return case
@@ -49,20 +54,36 @@ def _back(case: Case, anchor: str = "") -> HttpResponse:
 
 def case_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    creditors = Creditor.objects.filter(pk__in=policies.cases_visible_to(user).values("creditor_id")).order_by("code")
-    form = forms.CaseFilterForm(request.GET or None, agents=selectors.agents_visible_to(user), creditors=creditors)
+    creditors = Creditor.objects.filter(
+        pk__in=policies.cases_visible_to(user).values("creditor_id")
+    ).order_by("code")
+    form = forms.CaseFilterForm(
+        request.GET or None, agents=selectors.agents_visible_to(user), creditors=creditors
+    )
     filters: dict[str, Any] = {}
     if form.is_valid():
         data = form.cleaned_data
-        filters = {"stage": data["stage"], "agent_id": data["agent"], "creditor_code": data["creditor"],
-                   "q": data["q"], "sort": data["sort"] or "newest"}
+        filters = {
+            "stage": data["stage"],
+            "agent_id": data["agent"],
+            "creditor_code": data["creditor"],
+            "q": data["q"],
+            "sort": data["sort"] or "newest",
+        }
     cases = selectors.case_list(user=user, **filters)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "cases/case_list.html", {
-        "form": form, "page": page, "query": query.urlencode(), "can_import": policies.can_import(user),
-    })
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_import": policies.can_import(user),
+        },
+    )
 
 
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -72,27 +93,33 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     can_work = policies.can_work_on(user, case)
     can_assign = policies.can_assign(user, case)
-    return render(request, "cases/case_detail.html", {
-        "case": case,
-        "debtor": case.debtor,
-        "transitions": selectors.transition_options(case=case, user=user),
-        "timeline": selectors.case_timeline(case=case),
-        "assessment": next(iter(case.assessments.all()), None),
-        "can_work": can_work,
-        "can_assign": can_assign,
-        "can_reveal": policies.can_view_full_pii(user, case),
-        "assign_form": forms.AssignAgentsForm(
-            agents_qs=selectors.assignable_agents(case=case),
-            initial={"agents": [a.agent_id for a in case.assignments.all()]},
-        ) if can_assign else None,
-        "identity_form": forms.IdentityCheckForm(),
-        "revoke_form": forms.RevokeForm(),
-        "address_form": forms.AddressForm(),
-        "address_verify_form": forms.AddressVerifyForm(),
-        "document_form": forms.DocumentForm(),
-        "assessment_form": forms.AssessmentForm(),
-        "unverify_form": forms.UnverifyForm(),
-    })
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "debtor": case.debtor,
+            "transitions": selectors.transition_options(case=case, user=user),
+            "timeline": selectors.case_timeline(case=case),
+            "assessment": next(iter(case.assessments.all()), None),
+            "can_work": can_work,
+            "can_assign": can_assign,
+            "can_reveal": policies.can_view_full_pii(user, case),
+            "assign_form": forms.AssignAgentsForm(
+                agents_qs=selectors.assignable_agents(case=case),
+                initial={"agents": [a.agent_id for a in case.assignments.all()]},
+            )
+            if can_assign
+            else None,
+            "identity_form": forms.IdentityCheckForm(),
+            "revoke_form": forms.RevokeForm(),
+            "address_form": forms.AddressForm(),
+            "address_verify_form": forms.AddressVerifyForm(),
+            "document_form": forms.DocumentForm(),
+            "assessment_form": forms.AssessmentForm(),
+            "unverify_form": forms.UnverifyForm(),
+        },
+    )
 
 
 @require_POST
@@ -138,12 +165,16 @@ def case_identity(request: HttpRequest, pk: int) -> HttpResponse:
         if request.POST.get("action") == "revoke":
             form = forms.RevokeForm(request.POST)
             if form.is_valid():
-                services.identity_check_revoke(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+                services.identity_check_revoke(
+                    case=case, actor=request.user, reason=form.cleaned_data["reason"]
+                )
                 messages.success(request, _("The identity check was withdrawn."))
         else:
             form = forms.IdentityCheckForm(request.POST)
             if form.is_valid():
-                services.identity_check_record(case=case, actor=request.user, method=form.cleaned_data["method"])
+                services.identity_check_record(
+                    case=case, actor=request.user, method=form.cleaned_data["method"]
+                )
                 messages.success(request, _("The identity check is recorded."))
         if not form.is_valid():
             _form_errors(request, form)
@@ -175,8 +206,9 @@ def case_address_verify(request: HttpRequest, pk: int, address_id: int) -> HttpR
         _form_errors(request, form)
         return _back(case, "addresses")
     try:
-        services.address_verify(case=case, address_id=address_id, actor=request.user,
-                                source=form.cleaned_data["source"])
+        services.address_verify(
+            case=case, address_id=address_id, actor=request.user, source=form.cleaned_data["source"]
+        )
         messages.success(request, _("Address verified."))
     except DomainError as error:
         _report(request, error)
@@ -191,8 +223,9 @@ def case_address_invalidate(request: HttpRequest, pk: int, address_id: int) -> H
         _form_errors(request, form)
         return _back(case, "addresses")
     try:
-        services.address_invalidate(case=case, address_id=address_id, actor=request.user,
-                                    reason=form.cleaned_data["reason"])
+        services.address_invalidate(
+            case=case, address_id=address_id, actor=request.user, reason=form.cleaned_data["reason"]
+        )
         messages.success(request, _("Address marked invalid."))
     except DomainError as error:
         _report(request, error)
@@ -207,8 +240,9 @@ def case_document_add(request: HttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return _back(case, "documents")
     try:
-        services.document_add(case=case, actor=request.user, kind=form.cleaned_data["kind"],
-                              upload=form.cleaned_data["file"])
+        services.document_add(
+            case=case, actor=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
+        )
         messages.success(request, _("Document added."))
     except DomainError as error:
         _report(request, error)
@@ -220,10 +254,19 @@ def case_document_download(request: HttpRequest, pk: int, doc_id: int) -> HttpRe
     document = case.documents.filter(pk=doc_id).first()
     if document is None:
         raise Http404
-    audit.record(actor=request.user, action="case.document_viewed", obj=document, case_id=case.pk,
-                 data={"sha256": document.sha256})
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.original_name,
-                        content_type=document.content_type)
+    audit.record(
+        actor=request.user,
+        action="case.document_viewed",
+        obj=document,
+        case_id=case.pk,
+        data={"sha256": document.sha256},
+    )
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
 
 
 @require_POST

@@ -15,8 +15,12 @@ class AuditedAdminMixin:
         super().save_model(request, obj, form, change)  # type: ignore[misc]
         data = {"changed": sorted(form.changed_data)}
         data.update({f: str(getattr(obj, f)) for f in self.audit_fields})
-        audit.record(actor=request.user, action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
-                     obj=obj, data=data)
+        audit.record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
+            obj=obj,
+            data=data,
+        )
 
     def delete_model(self, request: Any, obj: Any) -> None:
         audit.record(actor=request.user, action=f"{obj._meta.model_name}.deleted", obj=obj, data={})

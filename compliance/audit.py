@@ -214,9 +214,13 @@ def verify_chain(events: Iterable[AuditEvent] | None = None) -> VerifyResult:
     expected_seq, prev, count = 1, GENESIS_HASH, 0
     for event in events:
         if event.seq != expected_seq:
-            return VerifyResult(False, count, prev, expected_seq, f"gap: expected seq {expected_seq}, found {event.seq}")
+            return VerifyResult(
+                False, count, prev, expected_seq, f"gap: expected seq {expected_seq}, found {event.seq}"
+            )
         if event.prev_hash != prev:
-            return VerifyResult(False, count, prev, event.seq, "prev_hash does not match the previous event's hash")
+            return VerifyResult(
+                False, count, prev, event.seq, "prev_hash does not match the previous event's hash"
+            )
         if compute_hash(event.prev_hash, event_body(event)) != event.hash:
             return VerifyResult(False, count, prev, event.seq, "hash does not match the event's content")
         case = event.data.get("case") if isinstance(event.data, dict) else None

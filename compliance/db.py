@@ -24,7 +24,10 @@ PG_CREATE = [
     f"CREATE TRIGGER {TABLE}_no_update_delete BEFORE UPDATE OR DELETE ON {TABLE} "
     f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()",
 ]
-PG_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_update_delete ON {TABLE}", f"DROP FUNCTION IF EXISTS {TABLE}_append_only()"]
+PG_DROP = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_update_delete ON {TABLE}",
+    f"DROP FUNCTION IF EXISTS {TABLE}_append_only()",
+]
 
 
 def create_statements(vendor: str) -> list[str]:

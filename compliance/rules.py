@@ -38,32 +38,60 @@ class CaseFacts:
 def check_mandate_valid(*, mandate: MandateFacts | None, case: CaseFacts, on: dt.date) -> list[Failure]:
     """MANDATE_VALID: a written authorization of this creditor covers the case and `on` lies in its validity."""
     if mandate is None:
-        return [Failure("MANDATE_VALID", _("No written mandate from the creditor is linked to this case."),
-                        SOURCE_MANDATE, "mandate")]
+        return [
+            Failure(
+                "MANDATE_VALID",
+                _("No written mandate from the creditor is linked to this case."),
+                SOURCE_MANDATE,
+                "mandate",
+            )
+        ]
     problems: list[Failure] = []
     if mandate.creditor_id != case.creditor_id:
-        problems.append(Failure("MANDATE_VALID", _("The mandate was given by another creditor."),
-                                SOURCE_MANDATE, "mandate"))
+        problems.append(
+            Failure(
+                "MANDATE_VALID", _("The mandate was given by another creditor."), SOURCE_MANDATE, "mandate"
+            )
+        )
     if mandate.revoked:
-        problems.append(Failure("MANDATE_VALID", _("The mandate has been revoked."), SOURCE_MANDATE, "mandate"))
+        problems.append(
+            Failure("MANDATE_VALID", _("The mandate has been revoked."), SOURCE_MANDATE, "mandate")
+        )
     if not mandate.has_document:
-        problems.append(Failure("MANDATE_VALID", _("The signed mandate document is not on file."),
-                                SOURCE_MANDATE, "mandate"))
+        problems.append(
+            Failure(
+                "MANDATE_VALID", _("The signed mandate document is not on file."), SOURCE_MANDATE, "mandate"
+            )
+        )
     if on < mandate.valid_from:
-        problems.append(Failure(
-            "MANDATE_VALID",
-            _("The mandate is not valid yet (valid from %(date)s).") % {"date": mandate.valid_from.isoformat()},
-            SOURCE_MANDATE, "mandate"))
+        problems.append(
+            Failure(
+                "MANDATE_VALID",
+                _("The mandate is not valid yet (valid from %(date)s).")
+                % {"date": mandate.valid_from.isoformat()},
+                SOURCE_MANDATE,
+                "mandate",
+            )
+        )
     if on > mandate.valid_until:
-        problems.append(Failure(
-            "MANDATE_VALID",
-            _("The mandate expired on %(date)s.") % {"date": mandate.valid_until.isoformat()},
-            SOURCE_MANDATE, "mandate"))
+        problems.append(
+            Failure(
+                "MANDATE_VALID",
+                _("The mandate expired on %(date)s.") % {"date": mandate.valid_until.isoformat()},
+                SOURCE_MANDATE,
+                "mandate",
+            )
+        )
     if mandate.products and case.product not in mandate.products:
-        problems.append(Failure(
-            "MANDATE_VALID",
-            _("The mandate's scope does not cover the product “%(product)s”.") % {"product": case.product},
-            SOURCE_MANDATE, "mandate"))
+        problems.append(
+            Failure(
+                "MANDATE_VALID",
+                _("The mandate's scope does not cover the product “%(product)s”.")
+                % {"product": case.product},
+                SOURCE_MANDATE,
+                "mandate",
+            )
+        )
     return problems
 
 
@@ -84,20 +112,38 @@ def check_verification(facts: VerificationFacts, *, today: dt.date) -> list[Fail
     """Everything `new → verified` needs; each missing item is named."""
     failures: list[Failure] = []
     if not facts.identity_checked:
-        failures.append(Failure("IDENTITY_UNCHECKED",
-                                _("The debtor's identity document has not been checked."),
-                                SOURCE_VERIFICATION, "identity"))
+        failures.append(
+            Failure(
+                "IDENTITY_UNCHECKED",
+                _("The debtor's identity document has not been checked."),
+                SOURCE_VERIFICATION,
+                "identity",
+            )
+        )
     if facts.verified_addresses < 1:
-        failures.append(Failure("ADDRESS_UNVERIFIED",
-                                _("No address of the debtor has been verified with its source."),
-                                SOURCE_VERIFICATION, "addresses"))
+        failures.append(
+            Failure(
+                "ADDRESS_UNVERIFIED",
+                _("No address of the debtor has been verified with its source."),
+                SOURCE_VERIFICATION,
+                "addresses",
+            )
+        )
     if not facts.contract_on_file:
-        failures.append(Failure("CONTRACT_MISSING", _("The loan contract is not on file."),
-                                SOURCE_VERIFICATION, "documents"))
+        failures.append(
+            Failure(
+                "CONTRACT_MISSING", _("The loan contract is not on file."), SOURCE_VERIFICATION, "documents"
+            )
+        )
     if not facts.assessment_done:
-        failures.append(Failure("ASSESSMENT_MISSING",
-                                _("The debtor's repayment capacity and willingness have not been assessed."),
-                                SOURCE_VERIFICATION, "assessment"))
+        failures.append(
+            Failure(
+                "ASSESSMENT_MISSING",
+                _("The debtor's repayment capacity and willingness have not been assessed."),
+                SOURCE_VERIFICATION,
+                "assessment",
+            )
+        )
     failures.extend(check_mandate_valid(mandate=facts.mandate, case=facts.case, on=today))
     return failures
 

@@ -17,5 +17,10 @@ def verify_audit_chain() -> dict[str, Any]:
         logging.getLogger("fieldledger.audit").error(
             "audit chain broken at seq %s: %s", result.bad_seq, result.reason
         )
-    return {"ok": result.ok, "count": result.count, "head": result.head_hash, "bad_seq": result.bad_seq,
-            "reason": result.reason}
+    return {
+        "ok": result.ok,
+        "count": result.count,
+        "head": result.head_hash,
+        "bad_seq": result.bad_seq,
+        "reason": result.reason,
+    }

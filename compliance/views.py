@@ -26,8 +26,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "compliance/audit_list.html",
-        {"events": events, "action": action, "case_id": case_id or "", "next_before": next_before,
-         "head": selectors.chain_head()},
+        {
+            "events": events,
+            "action": action,
+            "case_id": case_id or "",
+            "next_before": next_before,
+            "head": selectors.chain_head(),
+        },
     )
 
 
@@ -36,12 +41,21 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
     if not policies.can_view_audit(request.user):
         raise Http404
     result = audit.verify_chain()
-    audit.record(actor=request.user, action="audit.verified", object_type="compliance.auditevent",
-                 object_id="chain", data={"ok": result.ok, "count": result.count, "bad_seq": result.bad_seq})
+    audit.record(
+        actor=request.user,
+        action="audit.verified",
+        object_type="compliance.auditevent",
+        object_id="chain",
+        data={"ok": result.ok, "count": result.count, "bad_seq": result.bad_seq},
+    )
     if result.ok:
-        messages.success(request, _("Chain verified: %(n)d events, head %(h)s.") % {"n": result.count,
-                                                                                   "h": result.head_hash})
+        messages.success(
+            request,
+            _("Chain verified: %(n)d events, head %(h)s.") % {"n": result.count, "h": result.head_hash},
+        )
     else:
-        messages.error(request, _("Chain broken at seq %(seq)s: %(reason)s") % {"seq": result.bad_seq,
-                                                                                "reason": result.reason})
+        messages.error(
+            request,
+            _("Chain broken at seq %(seq)s: %(reason)s") % {"seq": result.bad_seq, "reason": result.reason},
+        )
     return redirect("compliance:audit-list")

@@ -108,11 +108,23 @@ def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Ca
     for agent in wanted.values():
         agent_roles = set(agent.groups.values_list("name", flat=True))
         if not agent.is_active or Role.FIELD_AGENT not in agent_roles:
-            failures.append(Failure("AGENT_NOT_FIELD_AGENT", _("%(name)s is not an active field agent.")
-                                    % {"name": agent.display_name}, "FieldLedger roles", "agents"))
+            failures.append(
+                Failure(
+                    "AGENT_NOT_FIELD_AGENT",
+                    _("%(name)s is not an active field agent.") % {"name": agent.display_name},
+                    "FieldLedger roles",
+                    "agents",
+                )
+            )
         elif case.team_id and agent.team_id != case.team_id:
-            failures.append(Failure("AGENT_OTHER_TEAM", _("%(name)s is not in this case's team.")
-                                    % {"name": agent.display_name}, "FieldLedger roles", "agents"))
+            failures.append(
+                Failure(
+                    "AGENT_OTHER_TEAM",
+                    _("%(name)s is not in this case's team.") % {"name": agent.display_name},
+                    "FieldLedger roles",
+                    "agents",
+                )
+            )
     if failures:
         raise DomainError(failures)
     current = {a.agent_id: a for a in case.assignments.all()}
@@ -150,8 +162,9 @@ def identity_check_record(*, case: Case, actor: User, method: str) -> Case:
     policies.require(policies.can_work_on(actor, case))
     method = (method or "").strip()
     if not method:
-        raise DomainError([Failure("FIELD_REQUIRED", _("Say how the identity document was checked."),
-                                   "", "method")])
+        raise DomainError(
+            [Failure("FIELD_REQUIRED", _("Say how the identity document was checked."), "", "method")]
+        )
     debtor = case.debtor
     debtor.identity_checked_at = _now()
     debtor.identity_checked_by = actor
@@ -159,8 +172,13 @@ def identity_check_record(*, case: Case, actor: User, method: str) -> Case:
     debtor._history_user = actor
     debtor.full_clean()
     debtor.save()
-    audit.record(actor=actor, action="debtor.identity_checked", obj=debtor, case_id=case.pk,
-                 data={"method_digest": digest(method, kind="note")})
+    audit.record(
+        actor=actor,
+        action="debtor.identity_checked",
+        obj=debtor,
+        case_id=case.pk,
+        data={"method_digest": digest(method, kind="note")},
+    )
     return case
 
 
@@ -171,9 +189,18 @@ def _unverify_debtor_cases(*, debtor_id: int, actor: User, reason: str, trigger:
         case.unverify(at=_now())
         case._history_user = actor
         case.save()
-        audit.record(actor=actor, action="case.unverified", obj=case, case_id=case.pk,
-                     data={"from": Stage.VERIFIED, "to": Stage.NEW, "trigger": trigger,
-                           "reason_digest": digest(reason, kind="note")})
+        audit.record(
+            actor=actor,
+            action="case.unverified",
+            obj=case,
+            case_id=case.pk,
+            data={
+                "from": Stage.VERIFIED,
+                "to": Stage.NEW,
+                "trigger": trigger,
+                "reason_digest": digest(reason, kind="note"),
+            },
+        )
         moved.append(case.pk)
     return moved
 
@@ -184,16 +211,22 @@ def identity_check_revoke(*, case: Case, actor: User, reason: str) -> Case:
     case = _lock(case)
     policies.require(policies.can_work_on(actor, case))
     if not reason.strip():
-        raise DomainError([Failure("FIELD_REQUIRED", _("Give the reason the identity check is withdrawn."),
-                                   "", "reason")])
+        raise DomainError(
+            [Failure("FIELD_REQUIRED", _("Give the reason the identity check is withdrawn."), "", "reason")]
+        )
     debtor = case.debtor
     debtor.identity_checked_at = None
     debtor.identity_checked_by = None
     debtor.identity_check_source = ""
     debtor._history_user = actor
     debtor.save()
-    audit.record(actor=actor, action="debtor.identity_check_revoked", obj=debtor, case_id=case.pk,
-                 data={"reason_digest": digest(reason, kind="note")})
+    audit.record(
+        actor=actor,
+        action="debtor.identity_check_revoked",
+        obj=debtor,
+        case_id=case.pk,
+        data={"reason_digest": digest(reason, kind="note")},
+    )
     _unverify_debtor_cases(debtor_id=debtor.pk, actor=actor, reason=reason, trigger="identity_check_revoked")
     case.refresh_from_db()
     return case
@@ -206,13 +239,24 @@ def address_add(
 ) -> DebtorAddress:
     case = _lock(case)
     policies.require(policies.can_work_on(actor, case))
-    address = DebtorAddress(debtor=case.debtor, kind=kind, text=text.strip(), time_zone=time_zone,
-                            source=source, note=note.strip())
+    address = DebtorAddress(
+        debtor=case.debtor,
+        kind=kind,
+        text=text.strip(),
+        time_zone=time_zone,
+        source=source,
+        note=note.strip(),
+    )
     _full_clean(address)
     address._history_user = actor
     address.save()
-    audit.record(actor=actor, action="debtor.address_added", obj=address, case_id=case.pk,
-                 data={"kind": kind, "source": source, "address_digest": digest(address.text, kind="address")})
+    audit.record(
+        actor=actor,
+        action="debtor.address_added",
+        obj=address,
+        case_id=case.pk,
+        data={"kind": kind, "source": source, "address_digest": digest(address.text, kind="address")},
+    )
     return address
 
 
@@ -222,16 +266,22 @@ def _full_clean(obj: Any) -> None:
     try:
         obj.full_clean()
     except ValidationError as error:
-        raise DomainError([
-            Failure("INVALID_INPUT", "; ".join(str(m) for m in messages), "", field_name)
-            for field_name, messages in error.message_dict.items()
-        ]) from error
+        raise DomainError(
+            [
+                Failure("INVALID_INPUT", "; ".join(str(m) for m in messages), "", field_name)
+                for field_name, messages in error.message_dict.items()
+            ]
+        ) from error
 
 
 def _address_of(case: Case, address_id: int) -> DebtorAddress:
-    address = DebtorAddress.objects.select_for_update().filter(debtor_id=case.debtor_id, pk=address_id).first()
+    address = (
+        DebtorAddress.objects.select_for_update().filter(debtor_id=case.debtor_id, pk=address_id).first()
+    )
     if address is None:
-        raise DomainError([Failure("NOT_FOUND", _("That address does not belong to this debtor."), "", "address")])
+        raise DomainError(
+            [Failure("NOT_FOUND", _("That address does not belong to this debtor."), "", "address")]
+        )
     return address
 
 
@@ -241,7 +291,9 @@ def address_verify(*, case: Case, address_id: int, actor: User, source: str) -> 
     case = _lock(case)
     policies.require(policies.can_work_on(actor, case))
     if source not in FactSource.values:
-        raise DomainError([Failure("FIELD_REQUIRED", _("Say where the address was verified from."), "", "source")])
+        raise DomainError(
+            [Failure("FIELD_REQUIRED", _("Say where the address was verified from."), "", "source")]
+        )
     address = _address_of(case, address_id)
     address.status = VerificationStatus.VERIFIED
     address.source = source
@@ -249,8 +301,13 @@ def address_verify(*, case: Case, address_id: int, actor: User, source: str) -> 
     address.verified_by = actor
     address._history_user = actor
     address.save()
-    audit.record(actor=actor, action="debtor.address_verified", obj=address, case_id=case.pk,
-                 data={"source": source, "kind": address.kind})
+    audit.record(
+        actor=actor,
+        action="debtor.address_verified",
+        obj=address,
+        case_id=case.pk,
+        data={"source": source, "kind": address.kind},
+    )
     return address
 
 
@@ -260,18 +317,29 @@ def address_invalidate(*, case: Case, address_id: int, actor: User, reason: str)
     case = _lock(case)
     policies.require(policies.can_work_on(actor, case))
     if not reason.strip():
-        raise DomainError([Failure("FIELD_REQUIRED", _("Give the reason the address is invalid."), "", "reason")])
+        raise DomainError(
+            [Failure("FIELD_REQUIRED", _("Give the reason the address is invalid."), "", "reason")]
+        )
     address = _address_of(case, address_id)
     was_verified = address.status == VerificationStatus.VERIFIED
     address.status = VerificationStatus.INVALID
     address.note = reason.strip()[:400]
     address._history_user = actor
     address.save()
-    audit.record(actor=actor, action="debtor.address_invalidated", obj=address, case_id=case.pk,
-                 data={"was_verified": was_verified, "reason_digest": digest(reason, kind="note")})
-    still_verified = DebtorAddress.objects.filter(debtor_id=case.debtor_id, status=VerificationStatus.VERIFIED)
+    audit.record(
+        actor=actor,
+        action="debtor.address_invalidated",
+        obj=address,
+        case_id=case.pk,
+        data={"was_verified": was_verified, "reason_digest": digest(reason, kind="note")},
+    )
+    still_verified = DebtorAddress.objects.filter(
+        debtor_id=case.debtor_id, status=VerificationStatus.VERIFIED
+    )
     if was_verified and not still_verified.exists():
-        _unverify_debtor_cases(debtor_id=case.debtor_id, actor=actor, reason=reason, trigger="address_invalidated")
+        _unverify_debtor_cases(
+            debtor_id=case.debtor_id, actor=actor, reason=reason, trigger="address_invalidated"
+        )
     return address
 
 
@@ -287,33 +355,56 @@ def document_add(*, case: Case, actor: User, kind: str, upload: UploadedFile) ->
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     max_bytes = settings.FIELDLEDGER_MAX_UPLOAD_BYTES
     if upload.size is None or upload.size > max_bytes:
-        failures.append(Failure("UPLOAD_TOO_LARGE", _("The file is larger than %(mb)d MB.")
-                                % {"mb": max_bytes // (1024 * 1024)}, "", "file"))
+        failures.append(
+            Failure(
+                "UPLOAD_TOO_LARGE",
+                _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)},
+                "",
+                "file",
+            )
+        )
     head = upload.read(8)
     upload.seek(0)
     allowed = ALLOWED_UPLOAD_TYPES.get(ext)
     if allowed is None or not head.startswith(allowed[1]):
-        failures.append(Failure("UPLOAD_TYPE", _("Only PDF, PNG and JPEG files are accepted, by their content."),
-                                "", "file"))
+        failures.append(
+            Failure(
+                "UPLOAD_TYPE", _("Only PDF, PNG and JPEG files are accepted, by their content."), "", "file"
+            )
+        )
     if failures:
         raise DomainError(failures)
     sha = hashlib.sha256()
     for chunk in upload.chunks():
         sha.update(chunk)
     upload.seek(0)
-    document = CaseDocument(case=case, kind=kind, original_name=name, content_type=allowed[0],
-                            size=upload.size, sha256=sha.hexdigest(), uploaded_by=actor)
+    document = CaseDocument(
+        case=case,
+        kind=kind,
+        original_name=name,
+        content_type=allowed[0],
+        size=upload.size,
+        sha256=sha.hexdigest(),
+        uploaded_by=actor,
+    )
     document.file.save(name, upload, save=False)
     document._history_user = actor
     document.save()
-    audit.record(actor=actor, action="case.document_added", obj=document, case_id=case.pk,
-                 data={"kind": kind, "sha256": document.sha256, "size": document.size})
+    audit.record(
+        actor=actor,
+        action="case.document_added",
+        obj=document,
+        case_id=case.pk,
+        data={"kind": kind, "sha256": document.sha256, "size": document.size},
+    )
     return document
 
 
 @refusals_audited("case.assessment_recorded")
 @transaction.atomic
-def assessment_record(*, case: Case, actor: User, capacity: str, willingness: str, note: str) -> CaseAssessment:
+def assessment_record(
+    *, case: Case, actor: User, capacity: str, willingness: str, note: str
+) -> CaseAssessment:
     case = _lock(case)
     policies.require(policies.can_work_on(actor, case))
     failures = []
@@ -325,12 +416,18 @@ def assessment_record(*, case: Case, actor: User, capacity: str, willingness: st
         failures.append(Failure("FIELD_REQUIRED", _("Write what the assessment is based on."), "", "note"))
     if failures:
         raise DomainError(failures)
-    assessment = CaseAssessment(case=case, capacity=capacity, willingness=willingness, note=note.strip(),
-                                assessed_by=actor)
+    assessment = CaseAssessment(
+        case=case, capacity=capacity, willingness=willingness, note=note.strip(), assessed_by=actor
+    )
     assessment._history_user = actor
     assessment.save()
-    audit.record(actor=actor, action="case.assessment_recorded", obj=assessment, case_id=case.pk,
-                 data={"capacity": capacity, "willingness": willingness})
+    audit.record(
+        actor=actor,
+        action="case.assessment_recorded",
+        obj=assessment,
+        case_id=case.pk,
+        data={"capacity": capacity, "willingness": willingness},
+    )
     return assessment
 
 
@@ -345,8 +442,17 @@ def case_verify(*, case: Case, actor: User, today: dt.date | None = None) -> Cas
     case = _lock(case)
     policies.require(policies.can_verify(actor, case))
     if case.stage != Stage.NEW:
-        raise DomainError([Failure("WRONG_STAGE", _("Only a new case can be verified (this one is %(stage)s).")
-                                   % {"stage": case.get_stage_display()}, "", "stage")])
+        raise DomainError(
+            [
+                Failure(
+                    "WRONG_STAGE",
+                    _("Only a new case can be verified (this one is %(stage)s).")
+                    % {"stage": case.get_stage_display()},
+                    "",
+                    "stage",
+                )
+            ]
+        )
     today = today or timezone.localdate()
     failures = check_verification(selectors.verification_facts(case), today=today)
     if failures:
@@ -355,8 +461,13 @@ def case_verify(*, case: Case, actor: User, today: dt.date | None = None) -> Cas
     case.verify(at=_now())
     case._history_user = actor
     case.save()
-    audit.record(actor=actor, action="case.verified", obj=case, case_id=case.pk,
-                 data={"from": old, "to": case.stage, "mandate": case.mandate.number if case.mandate else None})
+    audit.record(
+        actor=actor,
+        action="case.verified",
+        obj=case,
+        case_id=case.pk,
+        data={"from": old, "to": case.stage, "mandate": case.mandate.number if case.mandate else None},
+    )
     return case
 
 
@@ -367,15 +478,28 @@ def case_unverify(*, case: Case, actor: User, reason: str) -> Case:
     case = _lock(case)
     policies.require(policies.can_verify(actor, case))
     if case.stage != Stage.VERIFIED:
-        raise DomainError([Failure("WRONG_STAGE", _("Only a verified case can be returned to new."), "", "stage")])
+        raise DomainError(
+            [Failure("WRONG_STAGE", _("Only a verified case can be returned to new."), "", "stage")]
+        )
     if not reason.strip():
-        raise DomainError([Failure("FIELD_REQUIRED", _("Give the reason the case returns to new."), "", "reason")])
+        raise DomainError(
+            [Failure("FIELD_REQUIRED", _("Give the reason the case returns to new."), "", "reason")]
+        )
     case.unverify(at=_now())
     case._history_user = actor
     case.save()
-    audit.record(actor=actor, action="case.unverified", obj=case, case_id=case.pk,
-                 data={"from": Stage.VERIFIED, "to": Stage.NEW, "trigger": "manual",
-                       "reason_digest": digest(reason, kind="note")})
+    audit.record(
+        actor=actor,
+        action="case.unverified",
+        obj=case,
+        case_id=case.pk,
+        data={
+            "from": Stage.VERIFIED,
+            "to": Stage.NEW,
+            "trigger": "manual",
+            "reason_digest": digest(reason, kind="note"),
+        },
+    )
     return case
 
 
@@ -404,6 +528,7 @@ def pii_reveal(*, case: Case, actor: User, field: str) -> dict[str, Any]:
         addresses = list(debtor.addresses.all())
         value = [{"id": a.pk, "kind": a.kind, "text": a.text} for a in addresses]
         refs = [a.pk for a in addresses]
-    audit.record(actor=actor, action="pii.viewed", obj=debtor, case_id=case.pk, data={"field": field, "refs": refs})
+    audit.record(
+        actor=actor, action="pii.viewed", obj=debtor, case_id=case.pk, data={"field": field, "refs": refs}
+    )
     return {"field": field, "value": value}
-

@@ -4,12 +4,17 @@
 warnings when SECRET_KEY, PII_DIGEST_KEY and DATABASE_URL are set.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")  # required: raises ImproperlyConfigured when missing
 PII_DIGEST_KEY = env.str("PII_DIGEST_KEY")
+for _name, _value in (("SECRET_KEY", SECRET_KEY), ("PII_DIGEST_KEY", PII_DIGEST_KEY)):
+    if len(_value.strip()) < 32:
+        raise ImproperlyConfigured(f"{_name} must be set to a random value of at least 32 characters")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

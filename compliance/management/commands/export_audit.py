@@ -30,6 +30,11 @@ class Command(BaseCommand):
             if stream is not sys.stdout:
                 stream.close()
         # An export is itself an audited action (references only: format and count, not the path).
-        audit.record(actor=None, action="audit.exported", object_type="compliance.auditevent",
-                     object_id="chain", data={"format": options["format"], "count": count})
+        audit.record(
+            actor=None,
+            action="audit.exported",
+            object_type="compliance.auditevent",
+            object_id="chain",
+            data={"format": options["format"], "count": count},
+        )
         self.stderr.write(f"exported {count} events to {out_path}")

@@ -78,3 +78,14 @@ constraints:
 	  "$$lock/bin/python" -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; \
 	} > constraints.txt.new; \
 	mv constraints.txt.new constraints.txt
+
+# Translations. makemessages adds new marked strings to locale/zh_Hans/LC_MESSAGES/django.po (empty)
+# and marks changed ones fuzzy; translate those, remove the fuzzy flags, then run it again so that
+# django.mo is rebuilt. Commit both files: Django reads the .mo, and users need no gettext.
+#   make messages              extract UI strings to locale/zh_Hans/.../django.po and compile django.mo
+.PHONY: messages
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=media
+
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE) --no-obsolete
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv

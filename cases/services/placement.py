@@ -89,13 +89,16 @@ class ImportReport:
     phones_added: int = 0
     addresses_added: int = 0
     preview: list[dict[str, Any]] = field(default_factory=list)  # the first rows to create/update, masked
-    errors_total: int | None = None  # set when a stored report keeps only the first errors
+    # A report read back from PlacementImport.report keeps counts (and the first errors), not every ref.
+    stored_counts: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def counts(self) -> dict[str, int]:
+        if self.stored_counts is not None:
+            return dict(self.stored_counts)
         return {
             "created": len(self.created),
             "updated": len(self.updated),
@@ -104,7 +107,7 @@ class ImportReport:
             "debtors_matched": self.debtors_matched,
             "phones_added": self.phones_added,
             "addresses_added": self.addresses_added,
-            "errors": self.errors_total if self.errors_total is not None else len(self.errors),
+            "errors": len(self.errors),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -131,32 +134,39 @@ class ImportReport:
             source_name=data.get("source_name", ""),
             supervisor=data.get("supervisor", ""),
             team=data.get("team", ""),
-            # Stored reports keep counts, not every reference.
-            created=[""] * counts.get("created", 0),
-            updated=[""] * counts.get("updated", 0),
-            unchanged=[""] * counts.get("unchanged", 0),
             errors=[RowError.from_dict(e) for e in data.get("errors", [])],
             debtors_created=counts.get("debtors_created", 0),
             debtors_matched=counts.get("debtors_matched", 0),
             phones_added=counts.get("phones_added", 0),
             addresses_added=counts.get("addresses_added", 0),
             preview=data.get("preview", []),
-            errors_total=counts.get("errors"),
+            stored_counts={k: int(v) for k, v in counts.items()},
         )
 
     def summary(self) -> str:
-        verb = _("would be") if self.dry_run else _("were")
-        return _(
-            "%(created)d cases %(verb)s created, %(updated)d updated, %(unchanged)d unchanged "
-            "(%(debtors)d new debtors, %(matched)d matched)."
-        ) % {
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "verb": verb,
-            "debtors": self.debtors_created,
-            "matched": self.debtors_matched,
+        counts = self.counts()
+        values = {
+            "created": counts["created"],
+            "updated": counts["updated"],
+            "unchanged": counts["unchanged"],
+            "debtors": counts["debtors_created"],
+            "matched": counts["debtors_matched"],
         }
+        if self.dry_run:
+            return (
+                _(
+                    "%(created)d cases would be created, %(updated)d updated, %(unchanged)d unchanged "
+                    "(%(debtors)d new debtors, %(matched)d already on file)."
+                )
+                % values
+            )
+        return (
+            _(
+                "%(created)d cases were created, %(updated)d updated, %(unchanged)d unchanged "
+                "(%(debtors)d new debtors, %(matched)d already on file)."
+            )
+            % values
+        )
 
 
 def _refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

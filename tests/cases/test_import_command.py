@@ -176,3 +176,18 @@ def test_unreadable_file(placing, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_cases", "--creditor", "hzbank", str(bad), stdout=io.StringIO(), stderr=err)
     assert err.getvalue().strip() == "file: only .csv and .xlsx files are accepted"
+
+
+def test_exit_status_from_the_command_line(placing, tmp_path, capsys):
+    """What `manage.py import_cases` returns to the shell: 0 on success, 1 on any error."""
+    from django.core.management import ManagementUtility
+
+    good = write(tmp_path, [valid_row(1)], name="good.csv")
+    ManagementUtility(["manage.py", "import_cases", "--creditor", "hzbank", good]).execute()  # no SystemExit
+    bad = write(tmp_path, [valid_row(2, currency="RMB")], name="bad.csv")
+    with pytest.raises(SystemExit) as exit_info:
+        ManagementUtility(["manage.py", "import_cases", "--creditor", "hzbank", bad]).execute()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "line 2, column currency: must be one of CNY" in err
+    assert "CommandError: bad.csv: 1 error(s) in 1 data row(s); nothing was imported." in err

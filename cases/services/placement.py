@@ -250,7 +250,7 @@ def _covering_mandate(mandates: Sequence[Mandate], product: str, today: dt.date)
     return next((m for m in mandates if m.covers(product=product, on=today)), None)
 
 
-def _plan(*, creditor: Creditor, rows: Sequence[PlacementRow], today: dt.date) -> _Plan:
+def _plan(*, creditor: Creditor, rows: Sequence[PlacementRow], today: dt.date, lock: bool) -> _Plan:
     """Decide create/update/unchanged for each row and find the problems that need the database.
 
     Reads only: debtors by digest, cases by external_ref, phones and addresses of matched debtors, all by
@@ -269,7 +269,10 @@ def _plan(*, creditor: Creditor, rows: Sequence[PlacementRow], today: dt.date) -
     refs = sorted({r.external_ref for r in rows})
     cases: dict[str, Case] = {}
     for chunk in _chunks(refs):
-        for case in Case.objects.filter(creditor=creditor, external_ref__in=chunk):
+        # Cases to update are locked like any case service locks them, so that a concurrent service
+        # saving a stale copy cannot undo the update (and the update waits for it).
+        existing = Case.objects.filter(creditor=creditor, external_ref__in=chunk)
+        for case in existing.select_for_update(of=("self",)) if lock else existing:
             cases[case.external_ref] = case
     mandates = list(Mandate.objects.filter(creditor=creditor).order_by("-valid_from", "-pk"))
     mandates_by_id = {m.pk: m for m in mandates}
@@ -427,7 +430,9 @@ def placement_import(
     )
     all_errors = [*errors, *importing.check_rows(rows)]
     bad_lines = {e.line for e in all_errors}
-    plan = _plan(creditor=creditor, rows=[r for r in rows if r.line not in bad_lines], today=today)
+    plan = _plan(
+        creditor=creditor, rows=[r for r in rows if r.line not in bad_lines], today=today, lock=not dry_run
+    )
     report.errors = importing.sort_errors([*all_errors, *plan.errors])
     report.created = [row.external_ref for row, _key, _m in plan.creates]
     report.updated = [row.external_ref for row, _case, _c in plan.updates]

@@ -178,9 +178,13 @@ def test_unreadable_file(placing, tmp_path):
     assert err.getvalue().strip() == "file: only .csv and .xlsx files are accepted"
 
 
-def test_exit_status_from_the_command_line(placing, tmp_path, capsys):
+def test_exit_status_from_the_command_line(placing, tmp_path, capsys, monkeypatch):
     """What `manage.py import_cases` returns to the shell: 0 on success, 1 on any error."""
     from django.core.management import ManagementUtility
+    from django.db import connections
+
+    # run_from_argv closes every connection when it ends; the test's transaction needs its own.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
     good = write(tmp_path, [valid_row(1)], name="good.csv")
     ManagementUtility(["manage.py", "import_cases", "--creditor", "hzbank", good]).execute()  # no SystemExit

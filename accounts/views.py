@@ -16,8 +16,10 @@ class LoginForm(AuthenticationForm):
         if is_service(user):
             # The service account is what commands and tasks act as; it never signs in, even if someone
             # gave it a password. The attempt is audited like any failed sign-in.
-            services.login_failed_recorded(username=user.get_username(),
-                                           ip=self.request.META.get("REMOTE_ADDR") if self.request else None)
+            services.login_failed_recorded(
+                username=user.get_username(),
+                ip=self.request.META.get("REMOTE_ADDR") if self.request else None,
+            )
             raise ValidationError(self.error_messages["inactive"], code="inactive")
 
 

@@ -1,7 +1,7 @@
 """Creditors, mandates, debtors (with phones and addresses), cases and their documents.
 
 The case `stage` is a django-fsm-2 protected field on a model with optimistic locking; transition
-methods only set fields. Services (cases/services.py) are the only callers of the transitions.
+methods only set fields. Services (the cases/services package) are the only callers of the transitions.
 """
 
 from __future__ import annotations
@@ -168,9 +168,11 @@ class Debtor(TimeStampedModel):
     def identity_checked(self) -> bool:
         return self.identity_checked_at is not None
 
+    FLAG_FIELDS = ("visits_refused", "contact_ceased", "represented", "vulnerable", "disputed")
+
     def active_flags(self) -> list[str]:
-        names = ["visits_refused", "contact_ceased", "represented", "vulnerable", "disputed"]
-        return [n for n in names if getattr(self, n)]
+        """The flags in force, as their (translated) labels."""
+        return [str(self._meta.get_field(n).verbose_name) for n in self.FLAG_FIELDS if getattr(self, n)]
 
 
 class FactSource(models.TextChoices):

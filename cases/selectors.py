@@ -137,6 +137,10 @@ def transition_options(*, case: Case, user: Any, today: dt.date | None = None) -
     return options
 
 
+def _stage_label(value: Any) -> str:
+    return str(Stage(value).label) if value in Stage.values else ""
+
+
 def case_timeline(*, case: Case, limit: int = 200) -> list[dict[str, Any]]:
     """History records of the case and its facts, merged with the case's audit events, newest first."""
     items: list[dict[str, Any]] = []
@@ -149,6 +153,7 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[dict[str, Any]]:
                 "actor": event.actor,
                 "seq": event.seq,
                 "data": event.data,
+                "to_label": _stage_label(event.data.get("to")) if isinstance(event.data, dict) else "",
             }
         )
     actor_ids = {e["actor"].split(":", 1)[1] for e in items if e["actor"].startswith("user:")}
@@ -158,8 +163,10 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[dict[str, Any]]:
             {
                 "at": h.history_date,
                 "kind": "history",
-                "action": f"case.{h.get_history_type_display().lower()}",
+                "action": f"case.history.{h.history_type}",
+                "label": _("Case record: %(change)s") % {"change": h.get_history_type_display()},
                 "stage": h.stage,
+                "stage_label": _stage_label(h.stage),
                 "user": h.history_user,
             }
         )

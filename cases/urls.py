@@ -13,9 +13,14 @@ urlpatterns = [
     path("<int:pk>/assign/", views.case_assign, name="case-assign"),
     path("<int:pk>/identity/", views.case_identity, name="case-identity"),
     path("<int:pk>/addresses/", views.case_address_add, name="case-address-add"),
-    path("<int:pk>/addresses/<int:address_id>/verify/", views.case_address_verify, name="case-address-verify"),
-    path("<int:pk>/addresses/<int:address_id>/invalidate/", views.case_address_invalidate,
-         name="case-address-invalidate"),
+    path(
+        "<int:pk>/addresses/<int:address_id>/verify/", views.case_address_verify, name="case-address-verify"
+    ),
+    path(
+        "<int:pk>/addresses/<int:address_id>/invalidate/",
+        views.case_address_invalidate,
+        name="case-address-invalidate",
+    ),
     path("<int:pk>/documents/", views.case_document_add, name="case-document-add"),
     path("<int:pk>/documents/<int:doc_id>/", views.case_document_download, name="case-document-download"),
     path("<int:pk>/assessment/", views.case_assessment, name="case-assessment"),

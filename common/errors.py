@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+SOURCE_ROLES = _("FieldLedger roles and object permissions")
 
 
 @dataclass(frozen=True)
@@ -13,11 +16,16 @@ class Failure:
 
     code: str
     message: str | Promise
-    source: str = ""
+    source: str | Promise = ""
     field: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": str(self.message), "source": self.source, "field": self.field}
+        return {
+            "code": self.code,
+            "message": str(self.message),
+            "source": str(self.source),
+            "field": self.field,
+        }
 
 
 @dataclass
@@ -39,7 +47,7 @@ class PermissionRefused(DomainError):
 
     @classmethod
     def because(cls, message: str | Promise) -> PermissionRefused:
-        return cls([Failure("PERMISSION_DENIED", message, "FieldLedger roles and object permissions")])
+        return cls([Failure("PERMISSION_DENIED", message, SOURCE_ROLES)])
 
 
 def raise_if_failed(failures: list[Failure]) -> None:

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from common.errors import Failure
 
-SOURCE_MANDATE = "PRC Civil Code art. 165, 171, 919"
-SOURCE_VERIFICATION = "FieldLedger procedure, stage 1: intake and debtor verification"
+SOURCE_MANDATE = _("PRC Civil Code art. 165, 171, 919")
+SOURCE_VERIFICATION = _("FieldLedger procedure, stage 1: intake and debtor verification")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import Role, User
-from common.errors import DomainError, Failure, PermissionRefused
+from common.errors import SOURCE_ROLES, DomainError, Failure, PermissionRefused
 from common.pii import digest
 from compliance import audit
 from compliance.rules import check_verification
@@ -112,7 +112,7 @@ def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Ca
                 Failure(
                     "AGENT_NOT_FIELD_AGENT",
                     _("%(name)s is not an active field agent.") % {"name": agent.display_name},
-                    "FieldLedger roles",
+                    SOURCE_ROLES,
                     "agents",
                 )
             )
@@ -121,7 +121,7 @@ def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Ca
                 Failure(
                     "AGENT_OTHER_TEAM",
                     _("%(name)s is not in this case's team.") % {"name": agent.display_name},
-                    "FieldLedger roles",
+                    SOURCE_ROLES,
                     "agents",
                 )
             )

@@ -36,7 +36,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from accounts.models import Role, User
 from accounts.roles import has_role, is_service
-from common.errors import DomainError, Failure, PermissionRefused
+from common.errors import SOURCE_ROLES, DomainError, Failure, PermissionRefused
 from common.pii import id_digest, mask_id_number, phone_digest
 from compliance import audit
 from compliance.audit import EventSpec
@@ -215,7 +215,7 @@ def resolve_supervisor(*, creditor: Creditor, supervisor: User | None) -> User:
                     "SUPERVISOR_MISSING",
                     _("Creditor %(code)s has no default supervisor; name the supervisor who takes the cases.")
                     % {"code": creditor.code},
-                    "FieldLedger roles",
+                    SOURCE_ROLES,
                     "supervisor",
                 )
             ]
@@ -226,7 +226,7 @@ def resolve_supervisor(*, creditor: Creditor, supervisor: User | None) -> User:
                 Failure(
                     "SUPERVISOR_INVALID",
                     _("%(name)s is not an active supervisor with a team.") % {"name": chosen.username},
-                    "FieldLedger roles",
+                    SOURCE_ROLES,
                     "supervisor",
                 )
             ]
@@ -762,7 +762,7 @@ def placement_assign_round_robin(*, cases: Sequence[Case], agents: Sequence[User
                 Failure(
                     "AGENT_NOT_FIELD_AGENT",
                     _("%(name)s is not an active field agent.") % {"name": agent.display_name},
-                    "FieldLedger roles",
+                    SOURCE_ROLES,
                     "agents",
                 )
             )
@@ -774,7 +774,7 @@ def placement_assign_round_robin(*, cases: Sequence[Case], agents: Sequence[User
             Failure(
                 "AGENT_OTHER_TEAM",
                 _("Every agent must be in the cases' team."),
-                "FieldLedger roles",
+                SOURCE_ROLES,
                 "agents",
             )
         )

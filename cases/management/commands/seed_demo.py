@@ -19,7 +19,6 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -29,8 +28,8 @@ from accounts import services as account_services
 from accounts.models import Role, Team, User
 from cases import services
 from cases.importing import PlacementRow
-from cases.models import Case, Creditor, DebtorAddress, FactSource, IdType, Level, Mandate
-from compliance import audit
+from cases.models import Case, Creditor, DebtorAddress, FactSource, IdType, Level
+from cases.services import reference
 from compliance.rules import resident_id_check_char
 
 DEMO_CREDITOR = "DEMO"
@@ -256,17 +255,15 @@ class Command(BaseCommand):
     # --- creditor and mandate -------------------------------------------------------------------
 
     def _creditor(self, supervisor: User) -> Creditor:
-        """The demo creditor and its signed mandate (no creditor/mandate service exists yet: the admin
-        writes them; here we save and audit them the same way)."""
+        """The demo creditor and its signed mandate, through the reference-data services."""
         actor = account_services.system_user()
         today = timezone.localdate()
-        creditor = Creditor(
-            code=DEMO_CREDITOR, name="Demo Consumer Finance Co. 示范消费金融", default_supervisor=supervisor
+        creditor = reference.creditor_create(
+            code=DEMO_CREDITOR,
+            name="Demo Consumer Finance Co. 示范消费金融",
+            default_supervisor=supervisor,
+            actor=actor,
         )
-        creditor.full_clean()
-        creditor._history_user = actor
-        creditor.save()
-        audit.record(actor=actor, action="creditor.created", obj=creditor, data={"code": creditor.code})
         number = f"DEMO-M-{today.year}-001"
         pdf = tiny_pdf(
             [
@@ -278,7 +275,7 @@ class Command(BaseCommand):
                 "Signed and sealed by both parties. (Demo document.)",
             ]
         )
-        mandate = Mandate(
+        reference.mandate_create(
             creditor=creditor,
             number=number,
             products=list(PRODUCTS),
@@ -286,17 +283,8 @@ class Command(BaseCommand):
             "and cash loans (PRC Civil Code art. 165, 919).",
             valid_from=today - dt.timedelta(days=365),
             valid_until=today + dt.timedelta(days=365),
-            document_sha256=hashlib.sha256(pdf).hexdigest(),
-        )
-        mandate.document.save(f"{number}.pdf", ContentFile(pdf), save=False)
-        mandate.full_clean()
-        mandate._history_user = actor
-        mandate.save()
-        audit.record(
+            document=pdf,
             actor=actor,
-            action="mandate.created",
-            obj=mandate,
-            data={"creditor": creditor.code, "number": number, "document_sha256": mandate.document_sha256},
         )
         return creditor
 

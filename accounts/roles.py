@@ -25,3 +25,75 @@ def has_role(user: Any, *roles: str) -> bool:
 def is_service(user: Any) -> bool:
     """The service account commands and tasks act as (never signs in; cannot be used from the web)."""
     return bool(getattr(user, "is_service_account", False))
+
+
+# The role groups and the model permissions each holds: the truth in code. Migration 0002 created the
+# first version; `sync_role_permissions` (post_migrate, also after a test flush) keeps the groups equal
+# to this table, so a new permission reaches its roles with the next `migrate`.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "supervisor": (
+        "cases.work_case",
+        "cases.verify_case",
+        "cases.assign_case",
+        "cases.import_cases",
+        "cases.view_full_pii",
+        "cases.add_placementimport",
+        "cases.view_placementimport",
+        "visits.plan_visit",
+        "visits.approve_visit",
+        "compliance.view_rulepack",
+    ),
+    "field_agent": ("cases.work_case", "cases.verify_case", "cases.view_full_pii", "visits.plan_visit"),
+    "compliance_officer": (
+        "cases.view_case",
+        "cases.view_full_pii",
+        "cases.view_creditor",
+        "cases.view_mandate",
+        "cases.view_debtor",
+        "cases.view_debtorphone",
+        "cases.view_debtoraddress",
+        "cases.view_casedocument",
+        "cases.view_caseassessment",
+        "cases.view_caseassignment",
+        "cases.view_placementimport",
+        "compliance.view_auditevent",
+        "compliance.export_auditevent",
+        "compliance.view_rulepack",
+        "compliance.manage_rulepack",
+        "compliance.view_ruledecision",
+        "visits.view_visit",
+        "visits.view_notice",
+        "visits.view_contactattempt",
+    ),
+    "administrator": (
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_user",
+        "accounts.add_team",
+        "accounts.change_team",
+        "accounts.view_team",
+        "auth.view_group",
+        "cases.add_creditor",
+        "cases.change_creditor",
+        "cases.view_creditor",
+        "cases.add_mandate",
+        "cases.change_mandate",
+        "cases.view_mandate",
+        "compliance.view_rulepack",
+    ),
+}
+
+
+def sync_role_permissions(**kwargs: Any) -> None:
+    """post_migrate: make each role group hold exactly ROLE_PERMISSIONS (creating missing groups)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    using = kwargs.get("using", "default")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        query = Q()
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.using(using).filter(query))

@@ -38,6 +38,12 @@ class Creditor(TimeStampedModel):
         related_name="+",
         help_text=_("Placed cases go to this supervisor and their team unless the import names another."),
     )
+    rule_pack_code = models.SlugField(
+        _("rule pack"),
+        max_length=40,
+        default="cn-default",
+        help_text=_("The compliance rule pack this creditor's cases follow (its current version)."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -363,6 +369,32 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
 
     @transition(field=stage, source=Stage.VERIFIED, target=Stage.NEW)
     def unverify(self, *, at: dt.datetime) -> None:
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=[Stage.VERIFIED, Stage.FOLLOW_UP], target=Stage.VISIT_PLANNED)
+    def plan_visit(self, *, at: dt.datetime) -> None:
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=Stage.VISIT_PLANNED, target=Stage.NOTICE_GIVEN)
+    def give_notice(self, *, at: dt.datetime) -> None:
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=[Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN], target=Stage.VERIFIED)
+    def drop_visit_plan(self, *, at: dt.datetime) -> None:
+        """The visit was cancelled or expired before anyone went: the case can be planned again."""
+        self.stage_changed_at = at
+
+    @transition(
+        field=stage,
+        source=[Stage.VERIFIED, Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN],
+        target=Stage.VISITS_REFUSED,
+    )
+    def refuse_visits(self, *, at: dt.datetime) -> None:
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=Stage.VISITS_REFUSED, target=Stage.VERIFIED)
+    def resume_visits(self, *, at: dt.datetime) -> None:
+        """A supervisor's recorded override of a refusal of visits."""
         self.stage_changed_at = at
 
 

@@ -131,8 +131,8 @@ def transition_options(*, case: Case, user: Any, today: dt.date | None = None) -
             if not policies.can_verify(user, case):
                 reasons.append(Failure("PERMISSION_DENIED", _("Your role cannot return this case to new.")))
             label = _("Return to new")
-        else:  # transitions of later stages
-            label = t.name
+        else:  # moved by the visit and agreement services, not from the case page
+            continue
         options.append(TransitionOption(t.name, str(label), t.target, not reasons, tuple(reasons)))
     return options
 

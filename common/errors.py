@@ -18,6 +18,10 @@ class Failure:
     message: str | Promise
     source: str | Promise = ""
     field: str = ""
+    # Where the rule pack allows it, a supervisor may proceed with a written reason (COMPLIANCE.md).
+    overridable: bool = False
+    # "refuse" blocks the action; "warn" is shown and recorded but does not block (e.g. LIMITATION).
+    level: str = "refuse"
 
     def as_dict(self) -> dict[str, str]:
         return {

@@ -34,3 +34,110 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class RulePack(models.Model):
+    """A named, versioned set of rule parameters (COMPLIANCE.md). Rows are never edited: a change is a
+    new version of the same code, so every past decision keeps pointing at what it used."""
+
+    class Jurisdiction(models.TextChoices):
+        CN = "CN", _("China")
+        US = "US", _("United States")
+        UK = "UK", _("United Kingdom")
+
+    code = models.SlugField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"))
+    name = models.CharField(_("name"), max_length=120)
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices)
+    based_on = models.ForeignKey(
+        "self", verbose_name=_("based on"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contact_window_start = models.TimeField(_("contact window starts (debtor-local)"))
+    contact_window_end = models.TimeField(_("contact window ends (debtor-local)"))
+    min_agents = models.PositiveSmallIntegerField(_("minimum agents on a visit"))
+    notice_required = models.BooleanField(_("prior notice required"))
+    notice_lead_hours = models.PositiveIntegerField(_("notice lead time (hours)"))
+    visit_cap = models.PositiveSmallIntegerField(_("visits allowed in the rolling window"))
+    visit_cap_window_days = models.PositiveSmallIntegerField(_("rolling window (days)"))
+    phone_unanswered_per_day = models.PositiveSmallIntegerField(_("unanswered calls per number per day"))
+    phone_connected_per_day = models.PositiveSmallIntegerField(_("connected conversations per day"))
+    phone_calls_per_7_days = models.PositiveSmallIntegerField(_("calls per 7 days"))
+    retention_years = models.PositiveSmallIntegerField(_("retention after last activity (years)"))
+    limitation_years = models.PositiveSmallIntegerField(_("limitation period (years)"))
+    overridable = models.JSONField(
+        _("checks a supervisor may override"),
+        default=list,
+        blank=True,
+        help_text=_("Rule codes that a supervisor may override with a written reason."),
+    )
+    sources = models.JSONField(_("sources"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = _("rule pack")
+        verbose_name_plural = _("rule packs")
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="rulepack_code_version_unique")
+        ]
+        permissions = [("manage_rulepack", "Can create stricter copies and new versions of rule packs")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code} v{self.version})"
+
+
+class RuleDecision(models.Model):
+    """One evaluation of the rules for an action: inputs (no personal data), the pack and version, every
+    failure, and the outcome. Append-only, like the audit trail; its audit event carries the same trace."""
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", _("Allowed")
+        REFUSED = "refused", _("Refused")
+        OVERRIDDEN = "overridden", _("Overridden")
+        WARNED = "warned", _("Allowed with warnings")
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    pack = models.ForeignKey(
+        RulePack, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("rule pack")
+    )
+    inputs = models.JSONField(_("inputs"), default=dict)
+    failures = models.JSONField(_("failures"), default=list)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    actor = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    override_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="overrides",
+        verbose_name=_("overrides decision"),
+    )
+    override_reason = models.TextField(_("override reason"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("rule decision")
+        verbose_name_plural = _("rule decisions")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="decision_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id} {self.outcome}"

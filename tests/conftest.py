@@ -97,31 +97,3 @@ def all_roles(
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]
     return f"database: {settings.DATABASES['default']['ENGINE']}"
-
-
-@pytest.fixture(autouse=True)
-def _role_groups_after_flush(request):  # type: ignore[no-untyped-def]
-    """Put back the role groups of migration accounts.0002 for transactional tests.
-
-    A transactional test ends with a flush that empties every table; post_migrate recreates content
-    types and permissions but not the data migration's groups, so the next transactional test (e.g.
-    after the audit flush tests) would silently give users no role at all.
-    """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server"} & set(request.fixturenames)
-    )
-    if transactional:
-        import importlib
-
-        from django.contrib.auth.models import Group, Permission
-
-        request.getfixturevalue("transactional_db")
-        role_permissions = importlib.import_module("accounts.migrations.0002_roles").ROLE_PERMISSIONS
-        for role, perms in role_permissions.items():
-            group, created = Group.objects.get_or_create(name=role)
-            if created:
-                group.permissions.set(
-                    Permission.objects.get(content_type__app_label=p.split(".")[0], codename=p.split(".")[1])
-                    for p in perms
-                )

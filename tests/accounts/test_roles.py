@@ -1,19 +1,15 @@
-"""The four roles are groups with exactly the permissions migration 0002 gives them, and nothing more."""
+"""The four roles are groups with exactly the permissions of accounts.roles.ROLE_PERMISSIONS, nothing more."""
 
 from __future__ import annotations
-
-import importlib
 
 import pytest
 from django.contrib.auth.models import Group
 
 from accounts.models import Role
-from accounts.roles import has_role, is_service, roles_of
+from accounts.roles import ROLE_PERMISSIONS, has_role, is_service, roles_of
 from accounts.services import system_user
 
 pytestmark = pytest.mark.django_db
-
-ROLE_PERMISSIONS = importlib.import_module("accounts.migrations.0002_roles").ROLE_PERMISSIONS
 
 
 def permissions_of(group: Group) -> set[str]:

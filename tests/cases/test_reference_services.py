@@ -15,7 +15,11 @@ pytestmark = pytest.mark.django_db
 def test_creditor_create_audits_and_records_history(administrator):
     creditor = reference.creditor_create(code="abc", name="ABC Bank", actor=administrator)
     event = AuditEvent.objects.order_by("-seq").first()
-    assert (event.action, event.object_id, event.data) == ("creditor.created", str(creditor.pk), {"code": "abc"})
+    assert (event.action, event.object_id, event.data) == (
+        "creditor.created",
+        str(creditor.pk),
+        {"code": "abc"},
+    )
     assert creditor.history.get().history_user == administrator
 
 
@@ -44,7 +48,11 @@ def test_mandate_create_stores_the_document_digest(administrator, creditor):
     assert mandate.document.read() == pdf
     event = AuditEvent.objects.order_by("-seq").first()
     assert event.action == "mandate.created"
-    assert event.data == {"creditor": creditor.code, "number": "M-1", "document_sha256": mandate.document_sha256}
+    assert event.data == {
+        "creditor": creditor.code,
+        "number": "M-1",
+        "document_sha256": mandate.document_sha256,
+    }
 
 
 def test_mandate_validity_must_not_end_before_it_starts(administrator, creditor):

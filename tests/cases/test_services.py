@@ -334,11 +334,20 @@ def test_stage_cannot_be_assigned(case):
     assert loaded.stage == Stage.NEW
 
 
-def test_the_machine_offers_only_this_stages_transitions(case):
-    """This stage delivers new -> verified and back; later stages add theirs (and tests for them)."""
+def test_the_machine_holds_the_stages_delivered_so_far(case):
+    """new <-> verified (stage 1); verified -> visit_planned -> notice_given and the refusal side state
+    (visit planning). Later stages add theirs, with tests."""
     names = {t.name for t in case.get_all_stage_transitions()}
 
-    assert names == {"verify", "unverify"}
+    assert names == {
+        "verify",
+        "unverify",
+        "plan_visit",
+        "give_notice",
+        "drop_visit_plan",
+        "refuse_visits",
+        "resume_visits",
+    }
 
 
 # --- facts invalidated: verified cases return to new ---------------------------------------------

@@ -1,4 +1,4 @@
-"""Pure compliance checks. Each takes plain facts (and `today`/`now`), never queries or reads the clock,
+"""Stage-1 (intake and verification) checks. Pure compliance checks. Each takes plain facts (and `today`/`now`), never queries or reads the clock,
 and returns a list of `Failure(code, message, source)`; an empty list means the check passed.
 
 Codes are stable (COMPLIANCE.md); messages are written for a field agent, in English and Chinese.

@@ -1,0 +1,187 @@
+"""Rule decisions: evaluate the checks due at a moment, record the decision and its audit event.
+
+Pattern for services ("decide, then act"): inside the service's transaction call `evaluate` BEFORE any
+other write; if `evaluation.blocked`, leave the atomic block normally (so the refused decision and its
+audit event commit) and raise `evaluation.error()` after it. A supervisor's override is its own
+decision row (`override_of`) and its own audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import DomainError, Failure
+from common.pii import digest
+
+from . import audit
+from .models import RuleDecision, RulePack
+from .rules import PackParams, VisitFacts, check_visit
+
+
+def _trace(failure: Failure) -> dict[str, Any]:
+    return {
+        "code": failure.code,
+        "message": str(failure.message),
+        "source": str(failure.source),
+        "field": failure.field,
+        "overridable": failure.overridable,
+        "level": failure.level,
+    }
+
+
+@dataclass
+class Evaluation:
+    decision: RuleDecision
+    failures: list[Failure]
+
+    @property
+    def blocking(self) -> list[Failure]:
+        return [f for f in self.failures if f.level == "refuse"]
+
+    @property
+    def warnings(self) -> list[Failure]:
+        return [f for f in self.failures if f.level != "refuse"]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocking)
+
+    @property
+    def overridable(self) -> bool:
+        """True when every blocking failure may be overridden by a supervisor under this pack."""
+        return self.blocked and all(f.overridable for f in self.blocking)
+
+    def error(self) -> DomainError:
+        return DomainError(self.blocking)
+
+
+@transaction.atomic
+def evaluate(
+    *,
+    action: str,
+    moment: str,
+    facts: VisitFacts,
+    pack: RulePack,
+    actor: Any,
+    now: dt.datetime,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    case_id: int | None = None,
+) -> Evaluation:
+    """Run the checks due at `moment` and record the decision (allowed, warned or refused)."""
+    params = PackParams.from_pack(pack)
+    failures = check_visit(moment=moment, facts=facts, pack=params, now=now)
+    blocking = [f for f in failures if f.level == "refuse"]
+    if blocking:
+        outcome = RuleDecision.Outcome.REFUSED
+    elif failures:
+        outcome = RuleDecision.Outcome.WARNED
+    else:
+        outcome = RuleDecision.Outcome.ALLOWED
+    if obj is not None:
+        object_type, object_id = audit.object_ref(obj)
+    inputs = {
+        "moment": moment,
+        "facts": facts.as_trace(),
+        "pack": params.as_trace(),
+        "now": audit.format_at(now),
+    }
+    decision = RuleDecision.objects.create(
+        at=now,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        pack=pack,
+        inputs=inputs,
+        failures=[_trace(f) for f in failures],
+        outcome=outcome,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action=f"rules.{outcome}",
+        object_type="compliance.ruledecision",
+        object_id=str(decision.pk),
+        case_id=case_id,
+        data={
+            "for": action,
+            "subject": f"{object_type}:{object_id}",
+            "moment": moment,
+            "pack": [pack.code, pack.version],
+            "codes": [f.code for f in failures],
+            "inputs": inputs,
+        },
+    )
+    return Evaluation(decision, failures)
+
+
+@transaction.atomic
+def override(*, decision: RuleDecision, actor: Any, reason: str, now: dt.datetime) -> RuleDecision:
+    """A supervisor proceeds despite a refusal the pack lets them override, giving a written reason.
+
+    Who may override (a supervisor of the team, never the planner) is the calling service's policy.
+    """
+    reason = (reason or "").strip()
+    problems = []
+    if decision.outcome != RuleDecision.Outcome.REFUSED:
+        problems.append(
+            Failure("OVERRIDE_NOT_NEEDED", _("Only a refused decision can be overridden."), "", "decision")
+        )
+    blocking = [f for f in decision.failures if f.get("level", "refuse") == "refuse"]
+    not_overridable = sorted({f["code"] for f in blocking if not f.get("overridable")})
+    if not_overridable:
+        problems.append(
+            Failure(
+                "OVERRIDE_NOT_ALLOWED",
+                _("The rule pack allows no override of: %(codes)s.") % {"codes": ", ".join(not_overridable)},
+                "",
+                "decision",
+            )
+        )
+    if len(reason) < 10:
+        problems.append(
+            Failure(
+                "OVERRIDE_REASON",
+                _("Write the reason for the override (at least 10 characters)."),
+                "",
+                "reason",
+            )
+        )
+    if problems:
+        raise DomainError(problems)
+    overriding = RuleDecision.objects.create(
+        at=now,
+        action=decision.action,
+        object_type=decision.object_type,
+        object_id=decision.object_id,
+        case_id=decision.case_id,
+        pack=decision.pack,
+        inputs=decision.inputs,
+        failures=decision.failures,
+        outcome=RuleDecision.Outcome.OVERRIDDEN,
+        actor=actor,
+        override_of=decision,
+        override_reason=reason,
+    )
+    audit.record(
+        actor=actor,
+        action="rules.overridden",
+        object_type="compliance.ruledecision",
+        object_id=str(overriding.pk),
+        case_id=decision.case_id,
+        data={
+            "overrides": decision.pk,
+            "for": decision.action,
+            "codes": [f["code"] for f in blocking],
+            "reason_digest": digest(reason, kind="note"),
+        },
+    )
+    return overriding

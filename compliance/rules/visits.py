@@ -3,6 +3,18 @@
 Pure: every input is a plain value (`now` included); hours are judged in each of the debtor's time
 zones (Reg F 12 CFR 1006.6(b)(1)(i): every zone linked to the debtor), so DST is handled by zoneinfo.
 Whether a failure may be overridden by a supervisor is the rule pack's decision (`overridable`).
+
+Boundaries (each has a test at and just across it, tests/compliance/test_rules_visits.py):
+- CONTACT_WINDOW, planned window: starts at or after the opening time and ends at or before the closing
+  time, on one local day, in every zone. An instant (`facts.at`: notice, check-in): opening <= t < closing.
+  Judged in local wall-clock time, so a DST change moves the UTC hours, never the local ones.
+- Dates (work ID, training, mandate, limitation) are the visit's local date in the first zone (the
+  visit address's); a work ID or training is valid through its last day.
+- NOTICE_LEAD_TIME: notice at exactly the lead time before the window start is in time.
+- VISIT_FREQUENCY: counted by debtor-local calendar dates; a rolling window of N days is N consecutive
+  dates, so a visit exactly N days before (or after) the new one falls outside every window with it.
+  Visits planned later than the new one count too (every window holding the new visit is judged).
+- LIMITATION: the period ends on the same date `limitation_years` later; the warning starts the day after.
 """
 
 from __future__ import annotations
@@ -74,11 +86,13 @@ class PackParams:
         return {
             "code": self.code,
             "version": self.version,
+            "jurisdiction": self.jurisdiction,
             "contact_window": [self.contact_window_start.isoformat(), self.contact_window_end.isoformat()],
             "min_agents": self.min_agents,
             "notice_required": self.notice_required,
             "notice_lead_hours": self.notice_lead_hours,
             "visit_cap": [self.visit_cap, self.visit_cap_window_days],
+            "limitation_years": self.limitation_years,
             "overridable": sorted(self.overridable),
         }
 
@@ -121,14 +135,32 @@ class VisitFacts:
     at: dt.datetime | None = field(default=None)  # the instant judged at notice/check-in
 
     def as_trace(self) -> dict[str, Any]:
-        """The inputs as recorded in a decision (references only, no personal data)."""
+        """The inputs as recorded in a decision: every value a check read, so that the outcome can be
+        explained later, but references only: no debtor name, ID number, phone or address text."""
         return {
             "window": [_iso(self.window_start), _iso(self.window_end)],
             "time_zones": list(self.time_zones),
             "agents": [a.agent_id for a in self.agents],
+            "agent_qualifications": [
+                {
+                    "agent": a.agent_id,
+                    "work_id": bool(a.work_id_number),
+                    "work_id_expires_on": _day(a.work_id_expires_on),
+                    "training": [_day(a.training_completed_on), _day(a.training_valid_until)],
+                }
+                for a in self.agents
+            ],
+            "checked_in_agents": list(self.checked_in_agents) if self.checked_in_agents is not None else None,
             "address_kind": self.address_kind,
             "address_verified": self.address_verified,
+            "place_inconvenient": self.place_inconvenient,
+            "case": {"creditor": self.case.creditor_id, "product": self.case.product},
             "mandate": self.mandate.number if self.mandate else None,
+            "mandate_valid": (
+                [self.mandate.valid_from.isoformat(), self.mandate.valid_until.isoformat()]
+                if self.mandate
+                else None
+            ),
             "flags": {
                 "visits_refused": self.visits_refused,
                 "contact_ceased": self.contact_ceased,
@@ -139,8 +171,14 @@ class VisitFacts:
             "consents": {"place": self.place_consent, "hours": self.hours_consent},
             "counted_visits": [_iso(v) for v in self.counted_visits],
             "notice_given_at": _iso(self.notice_given_at) if self.notice_given_at else None,
+            "overdue_since": self.overdue_since.isoformat(),
+            "last_demand_on": _day(self.last_demand_on),
             "at": _iso(self.at) if self.at else None,
         }
+
+
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _iso(value: dt.datetime) -> str:
@@ -151,8 +189,15 @@ def _fail(code: str, message: Any, field_name: str = "", level: str = "refuse") 
     return Failure(code, message, SRC.get(code, ""), field_name, level=level)
 
 
-def _local_date(facts: VisitFacts) -> dt.date:
-    return facts.window_start.astimezone(ZoneInfo(facts.time_zones[0])).date()
+def _zone(facts: VisitFacts) -> ZoneInfo | None:
+    """The visit address's zone (first); with none known, the window's own offset is used for dates."""
+    return ZoneInfo(facts.time_zones[0]) if facts.time_zones else None
+
+
+def _local_date(facts: VisitFacts, value: dt.datetime | None = None) -> dt.date:
+    value = value or facts.window_start
+    zone = _zone(facts)
+    return (value.astimezone(zone) if zone else value).date()
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -188,7 +233,12 @@ def check_agent_qualified(facts: VisitFacts, pack: PackParams, now: dt.datetime)
 
 
 def check_min_agents(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
-    present = len(facts.checked_in_agents) if facts.checked_in_agents is not None else len(facts.agents)
+    # Distinct people: an agent named twice is one agent; at check-in only assigned agents who are on
+    # site count (someone checked in but not on the plan is not one of "the agents of this visit").
+    assigned = {a.agent_id for a in facts.agents}
+    present = (
+        len(assigned & set(facts.checked_in_agents)) if facts.checked_in_agents is not None else len(assigned)
+    )
     if present < pack.min_agents:
         return [
             _fail(
@@ -212,6 +262,14 @@ def check_contact_window(facts: VisitFacts, pack: PackParams, now: dt.datetime) 
     if facts.hours_consent:
         return []
     hours = f"{pack.contact_window_start:%H:%M}–{pack.contact_window_end:%H:%M}"
+    if not facts.time_zones:  # nothing to judge the hours in: never a silent pass
+        return [
+            _fail(
+                "CONTACT_WINDOW",
+                _("The debtor's time zone is unknown; the contact hours cannot be checked."),
+                "window",
+            )
+        ]
     failures = []
     for name in facts.time_zones:
         zone = ZoneInfo(name)
@@ -249,15 +307,30 @@ def check_contact_window(facts: VisitFacts, pack: PackParams, now: dt.datetime) 
 
 
 def check_notice_lead_time(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
+    """A notice at least `notice_lead_hours` before the window start (exactly the lead time is in time).
+
+    Without a notice: refused at check-in, and before it only once the lead time can no longer be met
+    (`now` later than window start minus the lead time); while it can still be met, there is nothing to
+    refuse yet.
+    """
     if not pack.notice_required:
         return []
     lead = dt.timedelta(hours=pack.notice_lead_hours)
     if facts.notice_given_at is None:
-        if facts.checked_in_agents is not None or facts.window_start - now < lead:
+        if facts.checked_in_agents is not None:
             return [
                 _fail(
                     "NOTICE_LEAD_TIME",
                     _("No notice was given at least %(h)d hours before the visit.")
+                    % {"h": pack.notice_lead_hours},
+                    "notice",
+                )
+            ]
+        if facts.window_start - now < lead:
+            return [
+                _fail(
+                    "NOTICE_LEAD_TIME",
+                    _("No notice has been given and the visit starts in less than %(h)d hours.")
                     % {"h": pack.notice_lead_hours},
                     "notice",
                 )
@@ -276,14 +349,28 @@ def check_notice_lead_time(facts: VisitFacts, pack: PackParams, now: dt.datetime
 
 
 def check_visit_frequency(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
-    since = facts.window_start - dt.timedelta(days=pack.visit_cap_window_days)
-    count = sum(1 for v in facts.counted_visits if since < v <= facts.window_start)
-    if count >= pack.visit_cap:
+    """At most `visit_cap` visits in any `visit_cap_window_days` consecutive debtor-local dates.
+
+    Every rolling window that holds the new visit is judged, also those reaching forward to visits
+    already planned after it (planning an earlier visit in front of a planned one must not slip
+    through). Two visits exactly N days apart never share a window of N days.
+    """
+    days = pack.visit_cap_window_days
+    new = _local_date(facts)
+    others = sorted(_local_date(facts, v) for v in facts.counted_visits)
+    near = [d for d in others if abs((d - new).days) < days]
+    # The windows holding `new` end on `new` or on a later visit less than N days after it.
+    ends = [new, *(d for d in near if d > new)]
+    worst = max(sum(1 for d in near if (end - d).days < days and d <= end) for end in ends)
+    if worst >= pack.visit_cap:
         return [
             _fail(
                 "VISIT_FREQUENCY",
-                _("%(n)d visit(s) on this debt in the last %(days)d days; the cap is %(cap)d.")
-                % {"n": count, "days": pack.visit_cap_window_days, "cap": pack.visit_cap},
+                _(
+                    "%(n)d other visit(s) on this debt fall within %(days)d days of this one; "
+                    "the cap is %(cap)d per %(days)d days."
+                )
+                % {"n": worst, "days": days, "cap": pack.visit_cap},
                 "window",
             )
         ]
@@ -364,7 +451,16 @@ def check_limitation(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> l
 
 
 def check_mandate(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
-    return check_mandate_valid(mandate=facts.mandate, case=facts.case, on=_local_date(facts))
+    """The mandate covers the visit's local date(s): a window at 23:30 UTC is already the next day in
+    Shanghai; a window that runs past midnight (hours consent) must be covered on its last day too."""
+    failures = check_mandate_valid(mandate=facts.mandate, case=facts.case, on=_local_date(facts))
+    last_day = _local_date(facts, facts.window_end)
+    if last_day != _local_date(facts):
+        seen = {(f.code, str(f.message)) for f in failures}
+        for failure in check_mandate_valid(mandate=facts.mandate, case=facts.case, on=last_day):
+            if (failure.code, str(failure.message)) not in seen:
+                failures.append(failure)
+    return failures
 
 
 CHECKS: dict[str, Callable[[VisitFacts, PackParams, dt.datetime], list[Failure]]] = {

@@ -131,9 +131,15 @@ def override(*, decision: RuleDecision, actor: Any, reason: str, now: dt.datetim
     """
     reason = (reason or "").strip()
     problems = []
+    # Lock the refusal so that two supervisors cannot both override it (one override per refusal).
+    decision = RuleDecision.objects.select_for_update().get(pk=decision.pk)
     if decision.outcome != RuleDecision.Outcome.REFUSED:
         problems.append(
             Failure("OVERRIDE_NOT_NEEDED", _("Only a refused decision can be overridden."), "", "decision")
+        )
+    elif decision.overrides.exists():
+        problems.append(
+            Failure("OVERRIDE_NOT_NEEDED", _("This refusal has already been overridden."), "", "decision")
         )
     blocking = [f for f in decision.failures if f.get("level", "refuse") == "refuse"]
     not_overridable = sorted({f["code"] for f in blocking if not f.get("overridable")})

@@ -141,3 +141,33 @@ class RuleDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id} {self.outcome}"
+
+
+class Complaint(models.Model):
+    """A complaint for the compliance officer, e.g. from the debtor's public visit-verification page.
+
+    The stage objects are referenced by id (compliance is a floor and imports no stage app); the text
+    is what the person wrote, kept out of the audit trail (which holds its digest only).
+    """
+
+    class Channel(models.TextChoices):
+        PUBLIC_PAGE = "public_page", _("Public visit-verification page")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    visit_id = models.BigIntegerField(_("visit"), null=True, blank=True, db_index=True)
+    case_id = models.BigIntegerField(_("case"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    text = models.TextField(_("what the person wrote"), blank=True, max_length=1000)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -217,6 +217,9 @@ class Notice(TimeStampedModel):
     proposed_window_start = models.DateTimeField(_("proposed window starts"), null=True, blank=True)
     proposed_window_end = models.DateTimeField(_("proposed window ends"), null=True, blank=True)
     answer_note = models.TextField(_("what the debtor said"), blank=True, max_length=2000)
+    # Where an SMS or email notice goes (personal data: stored like DebtorPhone.number, never audited
+    # or logged); empty for phone calls and letters.
+    recipient = models.CharField(_("sent to"), max_length=254, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
@@ -287,3 +290,49 @@ class VisitToken(models.Model):
 
     def __str__(self) -> str:
         return f"visit {self.visit_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class NoticeGroup(models.TextChoices):
+    """Which template a channel uses: SMS is short, email has a subject, letters and phone scripts are long."""
+
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter and phone script")
+
+
+class NoticeTemplate(TimeStampedModel):
+    """A supervisor's or compliance officer's wording of the prior notice, per language and channel group.
+
+    Without a row the defaults of visits/notice_texts.py apply. The placeholders are fixed
+    ({date}, {window}, {purpose}, {agency}, {creditor}, {link}): there is deliberately none for the
+    amount, because a notice may be read by someone other than the debtor.
+    """
+
+    language = models.CharField(
+        _("language"), max_length=8, choices=[("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+    )
+    group = models.CharField(_("channel group"), max_length=8, choices=NoticeGroup.choices)
+    subject = models.CharField(_("email subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), max_length=2000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["group", "language"]
+        verbose_name = _("notice template")
+        verbose_name_plural = _("notice templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "group"], name="notice_template_unique_language_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_group_display()} ({self.language})"

@@ -147,6 +147,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.verify_audit_chain",
         "schedule": 24 * 60 * 60,
     },
+    # Visits (visits/tasks.py): reminders to the agents, expiry of plans not approved in time, and
+    # approved visits whose notice lead time can no longer be met. Each task is idempotent.
+    "visits-remind-agents": {"task": "visits.tasks.remind_agents", "schedule": 5 * 60},
+    "visits-expire-unapproved": {"task": "visits.tasks.expire_unapproved_plans", "schedule": 15 * 60},
+    "visits-flag-notice-lead-time": {"task": "visits.tasks.flag_notice_lead_time_at_risk", "schedule": 15 * 60},
 }
 
 if REDIS_URL:
@@ -168,3 +173,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Notices, SMS and email (visits) ------------------------------------------------------------
+# The agency named in notices and on the debtor's public verification page.
+AGENCY_NAME = env.str("AGENCY_NAME", default="FieldLedger Demo Agency")
+# Absolute links in notices (the debtor's verification page) are built on this base.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Pluggable SMS gateway (see visits/sms.py). The default file backend is the simulated gateway: its
+# outbox necessarily holds phone numbers, so keep it out of backups and logs.
+SMS_BACKEND = env.str("SMS_BACKEND", default="visits.sms.FileBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms-outbox.jsonl"))
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FieldLedger <noreply@fieldledger.invalid>")
+# Requests per minute and client IP on the public verification page (429 beyond).
+PUBLIC_VERIFY_RATE_PER_MINUTE = env.int("PUBLIC_VERIFY_RATE_PER_MINUTE", default=30)

@@ -1,0 +1,501 @@
+"""Rule packs as a compliance officer manages them: stricter copies, new versions, creditor bindings.
+
+A pack row is never edited: a change is a new row (`version + 1`), so every past `RuleDecision` keeps
+pointing at the parameters it used. A *stricter copy* is a new code whose parameters are each at least
+as strict as its base pack's; a new version of a copy must stay at least as strict as the pack the copy
+was based on (the shipped packs encode the law and may be versioned freely by a compliance officer).
+
+What "at least as strict" means, parameter by parameter (one `Failure` per field that is less strict):
+- contact window: may start later and end earlier, never the reverse;
+- minimum agents, notice lead time: may grow; notice required: may be switched on, never off;
+- visit cap: may shrink; its rolling window may grow (with the cap not higher, fewer visits fit in any
+  window of the base's length, so a longer window is stricter);
+- phone caps: may shrink;
+- retention: a minimum (the sources say "at least"), so it may grow, never shrink; keeping records
+  "no longer than necessary" (PIPL) is the operator's choice above that minimum;
+- limitation period: may shrink (the LIMITATION warning then comes earlier), never grow;
+- overridable checks: may be fewer, never more (each extra override is a way around a refusal);
+- jurisdiction: the base's.
+
+Compliance is the floor of the dependency graph: it never imports a stage app. A creditor is accepted
+duck-typed, and creditors are read through `apps.get_model("cases", "Creditor")`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import DomainError, Failure, PermissionRefused
+
+from . import audit
+from .models import RuleDecision, RulePack
+from .rules import CHECKS
+
+SOURCE_PACKS = _("FieldLedger rule packs: a copy or version is never less strict than its base")
+
+# The parameters a copy or a new version may change, and the rule (check code) each one feeds.
+PARAMETERS: dict[str, str] = {
+    "contact_window_start": "CONTACT_WINDOW",
+    "contact_window_end": "CONTACT_WINDOW",
+    "min_agents": "MIN_AGENTS",
+    "notice_required": "NOTICE_LEAD_TIME",
+    "notice_lead_hours": "NOTICE_LEAD_TIME",
+    "visit_cap": "VISIT_FREQUENCY",
+    "visit_cap_window_days": "VISIT_FREQUENCY",
+    "phone_unanswered_per_day": "PHONE_ATTEMPTS",
+    "phone_connected_per_day": "PHONE_ATTEMPTS",
+    "phone_calls_per_7_days": "PHONE_ATTEMPTS",
+    "retention_years": "RETENTION",
+    "limitation_years": "LIMITATION",
+    "overridable": "OVERRIDE",
+}
+# Which key of `RulePack.sources` documents each parameter (the shipped packs' keys).
+SOURCE_KEYS: dict[str, str] = {
+    "contact_window_start": "contact_window",
+    "contact_window_end": "contact_window",
+    "min_agents": "min_agents",
+    "notice_required": "notice",
+    "notice_lead_hours": "notice",
+    "visit_cap": "visit_cap",
+    "visit_cap_window_days": "visit_cap",
+    "phone_unanswered_per_day": "phone",
+    "phone_connected_per_day": "phone",
+    "phone_calls_per_7_days": "phone",
+    "retention_years": "retention",
+    "limitation_years": "limitation",
+    "overridable": "overridable",
+}
+# "min": the value may not fall below the base's; "max": may not rise above it.
+_DIRECTION: dict[str, str] = {
+    "contact_window_start": "min",
+    "contact_window_end": "max",
+    "min_agents": "min",
+    "notice_lead_hours": "min",
+    "visit_cap": "max",
+    "visit_cap_window_days": "min",
+    "phone_unanswered_per_day": "max",
+    "phone_connected_per_day": "max",
+    "phone_calls_per_7_days": "max",
+    "retention_years": "min",
+    "limitation_years": "max",
+}
+
+
+# --- who may do what (the view asks the same functions) -------------------------------------------
+
+
+def _active(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and bool(user.is_active)
+
+
+def can_view_packs(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.view_rulepack")
+
+
+def can_manage_packs(user: Any) -> bool:
+    """Compliance officers: stricter copies and new versions."""
+    return _active(user) and user.has_perm("compliance.manage_rulepack")
+
+
+def can_bind_creditor(user: Any) -> bool:
+    """Administrators (who manage creditors) and compliance officers."""
+    return _active(user) and (
+        user.has_perm("cases.change_creditor") or user.has_perm("compliance.manage_rulepack")
+    )
+
+
+def can_view_all_decisions(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.view_ruledecision")
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackFamily:
+    """All versions of one code, newest first; `current` is the one creditors bound to the code use."""
+
+    code: str
+    versions: list[RulePack]
+    creditors: list[Any]
+
+    @property
+    def current(self) -> RulePack:
+        return self.versions[0]
+
+
+def pack_families() -> list[PackFamily]:
+    """Every pack code with its versions and the creditors bound to it: two queries."""
+    Creditor = apps.get_model("cases", "Creditor")
+    by_code: dict[str, list[Any]] = {}
+    for creditor in Creditor.objects.only("pk", "code", "name", "rule_pack_code").order_by("code"):
+        by_code.setdefault(creditor.rule_pack_code, []).append(creditor)
+    families: dict[str, list[RulePack]] = {}
+    for pack in RulePack.objects.select_related("based_on", "created_by").order_by("code", "-version"):
+        families.setdefault(pack.code, []).append(pack)
+    return [PackFamily(code, versions, by_code.get(code, [])) for code, versions in families.items()]
+
+
+def latest_version(code: str) -> RulePack | None:
+    return RulePack.objects.filter(code=code).order_by("-version").first()
+
+
+def creditors_bound_to(code: str) -> list[Any]:
+    Creditor = apps.get_model("cases", "Creditor")
+    return list(Creditor.objects.filter(rule_pack_code=code).only("pk", "code", "name").order_by("code"))
+
+
+def parameters_of(pack: RulePack) -> dict[str, Any]:
+    return {name: getattr(pack, name) for name in PARAMETERS} | {
+        "jurisdiction": pack.jurisdiction,
+        "overridable": sorted(pack.overridable or []),
+    }
+
+
+def parameter_rows(pack: RulePack) -> list[dict[str, Any]]:
+    """Every parameter with its label, value, the rule it feeds and its source (for the detail page)."""
+    sources = pack.sources or {}
+    return [
+        {
+            "name": name,
+            "label": RulePack._meta.get_field(name).verbose_name,
+            "value": getattr(pack, name),
+            "rule": rule,
+            "source": sources.get(SOURCE_KEYS[name], ""),
+        }
+        for name, rule in PARAMETERS.items()
+    ]
+
+
+def _trace(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe parameters for the audit payload (times as HH:MM)."""
+    return {
+        k: (v.strftime("%H:%M") if isinstance(v, dt.time) else sorted(v) if isinstance(v, list) else v)
+        for k, v in values.items()
+    }
+
+
+# --- strictness -----------------------------------------------------------------------------------
+
+
+def _label(name: str) -> str:
+    return str(RulePack._meta.get_field(name).verbose_name)
+
+
+def _show(value: Any) -> str:
+    return value.strftime("%H:%M") if isinstance(value, dt.time) else str(value)
+
+
+def less_strict(*, base: RulePack, values: dict[str, Any]) -> list[Failure]:
+    """One failure per parameter of `values` that is less strict than `base` (see the module docstring)."""
+    failures: list[Failure] = []
+    for name, value in values.items():
+        rule = PARAMETERS.get(name)
+        old = getattr(base, name, None)
+        if value is None or old is None:  # missing values are the model validation's to refuse
+            continue
+        params = {"field": _label(name), "rule": rule, "base": _show(old), "value": _show(value)}
+        direction = _DIRECTION.get(name)
+        if direction == "min" and value < old:
+            message = (
+                _("%(field)s (%(rule)s): %(value)s is earlier than the base pack's %(base)s, so less strict.")
+                if isinstance(value, dt.time)
+                else _(
+                    "%(field)s (%(rule)s): %(value)s is lower than the base pack's %(base)s, so less strict."
+                )
+            )
+            failures.append(Failure("PACK_LESS_STRICT", message % params, SOURCE_PACKS, name))
+        elif direction == "max" and value > old:
+            message = (
+                _("%(field)s (%(rule)s): %(value)s is later than the base pack's %(base)s, so less strict.")
+                if isinstance(value, dt.time)
+                else _(
+                    "%(field)s (%(rule)s): %(value)s is higher than the base pack's %(base)s, so less strict."
+                )
+            )
+            failures.append(Failure("PACK_LESS_STRICT", message % params, SOURCE_PACKS, name))
+        elif name == "notice_required" and old and not value:
+            failures.append(
+                Failure(
+                    "PACK_LESS_STRICT",
+                    _("%(field)s (%(rule)s): the base pack requires prior notice; it cannot be switched off.")
+                    % params,
+                    SOURCE_PACKS,
+                    name,
+                )
+            )
+        elif name == "overridable":
+            extra = sorted(set(value) - set(old or []))
+            if extra:
+                failures.append(
+                    Failure(
+                        "PACK_LESS_STRICT",
+                        _(
+                            "%(field)s (%(rule)s): the base pack allows no override of %(codes)s; "
+                            "a stricter pack may allow fewer overrides, never more."
+                        )
+                        % {**params, "codes": ", ".join(extra)},
+                        SOURCE_PACKS,
+                        name,
+                    )
+                )
+    return failures
+
+
+def _check_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
+    """Known parameters only, overridable as a sorted list of known check codes."""
+    failures: list[Failure] = []
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in PARAMETERS:
+            failures.append(
+                Failure(
+                    "PACK_UNKNOWN_FIELD",
+                    _("%(field)s is not a rule-pack parameter that can be changed.") % {"field": name},
+                    SOURCE_PACKS,
+                    name if name in {"jurisdiction", "code", "version"} else "",
+                )
+            )
+            continue
+        if name == "overridable":
+            value = sorted(set(value or []))
+            unknown = [code for code in value if code not in CHECKS]
+            if unknown:
+                failures.append(
+                    Failure(
+                        "PACK_UNKNOWN_FIELD",
+                        _("Unknown rule codes: %(codes)s.") % {"codes": ", ".join(unknown)},
+                        SOURCE_PACKS,
+                        name,
+                    )
+                )
+                continue
+        clean[name] = value
+    return clean, failures
+
+
+def _differing(pack: RulePack, values: dict[str, Any]) -> dict[str, Any]:
+    """Only the values that differ from `pack`'s (what the audit calls "changed")."""
+    current = parameters_of(pack)
+    return {k: v for k, v in values.items() if v != current[k]}
+
+
+def _validated(pack: RulePack) -> list[Failure]:
+    """Model validation and the window's own order, as failures with their field names."""
+    failures: list[Failure] = []
+    try:
+        pack.full_clean(exclude=["based_on", "created_by"])
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                failures.append(
+                    Failure("PACK_INVALID", message, SOURCE_PACKS, "" if name == "__all__" else name)
+                )
+    if not failures and pack.contact_window_start >= pack.contact_window_end:
+        failures.append(
+            Failure(
+                "PACK_INVALID",
+                _("%(field)s (CONTACT_WINDOW) must be before the end of the window.")
+                % {"field": _label("contact_window_start")},
+                SOURCE_PACKS,
+                "contact_window_start",
+            )
+        )
+    return failures
+
+
+def _copy_of(pack: RulePack, **changes: Any) -> RulePack:
+    values = {name: getattr(pack, name) for name in PARAMETERS}
+    values["overridable"] = list(pack.overridable or [])
+    return RulePack(
+        code=pack.code,
+        name=pack.name,
+        jurisdiction=pack.jurisdiction,
+        based_on=pack.based_on,
+        sources=dict(pack.sources or {}),
+        **{**values, **changes},
+    )
+
+
+def _require(allowed: bool, message: Any) -> None:
+    if not allowed:
+        raise PermissionRefused.because(message)
+
+
+# --- services -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pack_create_stricter_copy(
+    *, base: RulePack, code: str, name: str, changes: dict[str, Any], actor: Any
+) -> RulePack:
+    """Version 1 of a new pack `code`, based on `base`, every parameter at least as strict as the base's."""
+    _require(can_manage_packs(actor), _("Only a compliance officer may create rule packs."))
+    clean, failures = _check_changes(changes)
+    code = (code or "").strip()
+    if RulePack.objects.filter(code=code).exists():
+        failures.append(
+            Failure(
+                "PACK_CODE_TAKEN",
+                _("A rule pack with the code “%(code)s” exists already; give the copy a new code.")
+                % {"code": code},
+                SOURCE_PACKS,
+                "code",
+            )
+        )
+    clean = _differing(base, clean)
+    failures += less_strict(base=base, values=clean)
+    pack = _copy_of(base, **clean)
+    pack.code, pack.name, pack.version, pack.based_on, pack.created_by = code, name.strip(), 1, base, actor
+    pack.sources = {
+        **(base.sources or {}),
+        "based_on": f"{base.code} v{base.version}",
+        **{SOURCE_KEYS[k]: f"policy: stricter than {base.code} v{base.version}" for k in clean},
+    }
+    if not failures:
+        failures += _validated(pack)
+    if failures:
+        raise DomainError(failures)
+    pack.save()
+    audit.record(
+        actor=actor,
+        action="rulepack.created",
+        obj=pack,
+        data={
+            "code": pack.code,
+            "version": 1,
+            "based_on": [base.code, base.version],
+            "changed": sorted(clean),
+            "parameters": _trace(parameters_of(pack)),
+        },
+    )
+    return pack
+
+
+@transaction.atomic
+def pack_new_version(*, pack_code: str, changes: dict[str, Any], actor: Any) -> RulePack:
+    """A new row `version + 1` of `pack_code` with `changes`; the old rows stay as they were.
+
+    A copy's new version stays at least as strict as the pack it was copied from."""
+    _require(can_manage_packs(actor), _("Only a compliance officer may create rule packs."))
+    # Lock the newest version: two officers versioning at once get versions n+1 and n+2, in order.
+    latest = RulePack.objects.select_for_update().filter(code=pack_code).order_by("-version").first()
+    if latest is None:
+        raise DomainError(
+            [
+                Failure(
+                    "PACK_UNKNOWN",
+                    _("There is no rule pack “%(code)s”.") % {"code": pack_code},
+                    SOURCE_PACKS,
+                    "code",
+                )
+            ]
+        )
+    clean, failures = _check_changes(changes)
+    clean = _differing(latest, clean)
+    if not clean and not failures:
+        failures.append(
+            Failure(
+                "PACK_NO_CHANGE",
+                _("Nothing changed: a new version needs at least one different parameter."),
+                SOURCE_PACKS,
+            )
+        )
+    if latest.based_on is not None:
+        failures += less_strict(base=latest.based_on, values=clean)
+    pack = _copy_of(latest, **clean)
+    pack.version, pack.created_by = latest.version + 1, actor
+    pack.sources = {
+        **(latest.sources or {}),
+        **{SOURCE_KEYS[k]: f"policy: changed in v{pack.version}" for k in clean},
+    }
+    if not failures:
+        failures += _validated(pack)
+    if failures:
+        raise DomainError(failures)
+    pack.save()
+    audit.record(
+        actor=actor,
+        action="rulepack.versioned",
+        obj=pack,
+        data={
+            "code": pack.code,
+            "version": pack.version,
+            "previous": latest.version,
+            "changed": sorted(clean),
+            "parameters": _trace(parameters_of(pack)),
+        },
+    )
+    return pack
+
+
+@transaction.atomic
+def creditor_bind_pack(*, creditor: Any, pack_code: str, actor: Any) -> Any:
+    """Bind a creditor to a pack code: its cases follow the code's current version from now on."""
+    _require(
+        can_bind_creditor(actor), _("Only an administrator or a compliance officer may bind a rule pack.")
+    )
+    current = latest_version(pack_code)
+    if current is None:
+        raise DomainError(
+            [
+                Failure(
+                    "PACK_UNKNOWN",
+                    _("There is no rule pack “%(code)s”.") % {"code": pack_code},
+                    SOURCE_PACKS,
+                    "pack",
+                )
+            ]
+        )
+    creditor = type(creditor)._default_manager.select_for_update().get(pk=creditor.pk)
+    old = creditor.rule_pack_code
+    if old == pack_code:
+        raise DomainError(
+            [
+                Failure(
+                    "PACK_ALREADY_BOUND",
+                    _("%(creditor)s already follows the rule pack “%(code)s”.")
+                    % {"creditor": creditor.name, "code": pack_code},
+                    SOURCE_PACKS,
+                    "pack",
+                )
+            ]
+        )
+    creditor.rule_pack_code = pack_code
+    creditor.full_clean()
+    creditor._history_user = actor
+    creditor.save()
+    audit.record(
+        actor=actor,
+        action="creditor.rule_pack_bound",
+        obj=creditor,
+        data={"creditor": creditor.code, "from": old, "to": pack_code, "current_version": current.version},
+    )
+    return creditor
+
+
+# --- decisions as users may see them --------------------------------------------------------------
+
+
+def decision_visible_to(
+    user: Any, decision: RuleDecision, *, can_view_case: Callable[[Any, Any], bool]
+) -> bool:
+    """Compliance officers see every decision; others only a decision on a case they can see.
+
+    `can_view_case` is the cases app's policy, passed in by the caller (compliance imports no stage app).
+    """
+    if can_view_all_decisions(user):
+        return True
+    if not _active(user) or decision.case_id is None:
+        return False
+    Case = apps.get_model("cases", "Case")
+    case = Case.objects.filter(pk=decision.case_id).first()
+    return case is not None and can_view_case(user, case)

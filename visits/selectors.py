@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from compliance.models import RulePack
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+
+from compliance.models import RuleDecision, RulePack
 from compliance.rules import AgentFacts, CaseFacts, VisitFacts
 
-from .models import ContactResult, Notice, NoticeAnswer, Visit, VisitState
+from . import policies
+from .models import ContactResult, Notice, NoticeAnswer, Visit, VisitAgent, VisitState
 
 
 def current_pack(code: str) -> RulePack:
@@ -106,4 +112,128 @@ def visit_facts(
         notice_given_at=notice.given_at if notice else None,
         checked_in_agents=checked_in_agents,
         at=at,
+    )
+
+
+# --- pages: the agent's agenda, the team calendar, a visit's detail --------------------------------
+# Each starts from the policy's visible set and owns its joins, so the number of queries does not
+# grow with the number of visits.
+
+
+def _with_relations(qs: QuerySet[Visit]) -> QuerySet[Visit]:
+    return qs.select_related(
+        "case", "case__debtor", "case__creditor", "address", "planned_by"
+    ).prefetch_related(
+        Prefetch("visit_agents", queryset=VisitAgent.objects.select_related("agent").order_by("agent_id"))
+    )
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def week_of(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Agenda:
+    today: dt.date
+    week_start: dt.date
+    week_end: dt.date  # Sunday
+    today_visits: list[Visit]
+    week_visits: list[Visit]
+
+
+def agenda(user: Any, today: dt.date) -> Agenda:
+    """The agent's own visits today and this week (Monday–Sunday, in the user's time zone)."""
+    monday = week_of(today)
+    start, end = _local_midnight(monday), _local_midnight(monday + dt.timedelta(days=7))
+    visits = list(
+        _with_relations(
+            policies.visits_visible_to(user).filter(
+                visit_agents__agent_id=user.pk, window_start__gte=start, window_start__lt=end
+            )
+        ).order_by("window_start", "pk")
+    )
+    zone = ZoneInfo(settings.TIME_ZONE)
+    todays = [v for v in visits if v.window_start.astimezone(zone).date() == today]
+    return Agenda(today, monday, monday + dt.timedelta(days=6), todays, visits)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: dt.date
+    visits: list[Visit]
+
+
+def team_calendar(user: Any, week_start: dt.date) -> list[CalendarDay]:
+    """The team's visits of the week starting `week_start` (a Monday), grouped by day in the user's
+    time zone. A supervisor sees their team's cases; a compliance officer every visible visit."""
+    monday = week_of(week_start)
+    start, end = _local_midnight(monday), _local_midnight(monday + dt.timedelta(days=7))
+    qs = policies.visits_visible_to(user).filter(window_start__gte=start, window_start__lt=end)
+    if getattr(user, "team_id", None):
+        qs = qs.filter(case__team_id=user.team_id)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    days = [CalendarDay(monday + dt.timedelta(days=i), []) for i in range(7)]
+    for visit in _with_relations(qs).order_by("window_start", "pk"):
+        days[(visit.window_start.astimezone(zone).date() - monday).days].visits.append(visit)
+    return days
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    visit: Visit
+    decisions: list[RuleDecision]  # oldest first: plan (and what it overrode), approvals, overrides
+
+
+def visit_detail(user: Any, pk: int) -> VisitDetail | None:
+    """A visible visit with its case, address, agents and every rule decision about it: those recorded on
+    the visit, its plan decision, and the refused decision that plan decision overrode."""
+    visit = (
+        policies.visits_visible_to(user)
+        .select_related(
+            "case",
+            "case__debtor",
+            "case__creditor",
+            "case__team",
+            "address",
+            "planned_by",
+            "approved_by",
+            "plan_decision",
+        )
+        .prefetch_related(
+            Prefetch("visit_agents", queryset=VisitAgent.objects.select_related("agent").order_by("agent_id"))
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if visit is None:
+        return None
+    which = Q(object_type="visits.visit", object_id=str(visit.pk))
+    if visit.plan_decision_id:
+        which |= Q(pk=visit.plan_decision_id)
+        if visit.plan_decision.override_of_id:
+            which |= Q(pk=visit.plan_decision.override_of_id)
+    decisions = list(
+        RuleDecision.objects.filter(which).select_related("pack", "actor", "override_of").order_by("at", "pk")
+    )
+    return VisitDetail(visit, decisions)
+
+
+def plannable_addresses(case: Any) -> QuerySet[Any]:
+    """The debtor's verified addresses: nothing is planned on an unverified address."""
+    return case.debtor.addresses.filter(status="verified").order_by("kind", "pk")
+
+
+def plannable_agents(case: Any) -> QuerySet[Any]:
+    """Active field agents of the case's team (assigned to the case or not)."""
+    from accounts.models import Role, User
+
+    if not case.team_id:
+        return User.objects.none()
+    return User.objects.filter(is_active=True, groups__name=Role.FIELD_AGENT, team_id=case.team_id).order_by(
+        "full_name", "username"
     )

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from common.admin import ReadOnlyAdminMixin
 
-from .models import AuditEvent
+from .models import AuditEvent, RuleDecision, RulePack
 
 
 @admin.register(AuditEvent)
@@ -12,4 +12,26 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("seq", "at", "actor", "action", "object_type", "object_id", "case_id")
     list_filter = ("action", "object_type")
     search_fields = ("=seq", "=object_id", "=case_id", "action", "=hash")
+    show_full_result_count = False
+
+
+@admin.register(RulePack)
+class RulePackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: packs change only by a new version or a stricter copy (compliance.packs services),
+    so that every decision keeps pointing at the parameters it used."""
+
+    list_display = ("code", "version", "name", "jurisdiction", "based_on", "created_at", "created_by")
+    list_filter = ("jurisdiction", "code")
+    search_fields = ("code", "name")
+    list_select_related = ("based_on", "created_by")
+
+
+@admin.register(RuleDecision)
+class RuleDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: decisions are written by compliance.decisions only (append-only, like the audit)."""
+
+    list_display = ("id", "at", "action", "object_type", "object_id", "case_id", "pack", "outcome", "actor")
+    list_filter = ("outcome", "action")
+    search_fields = ("=id", "=object_id", "=case_id", "action")
+    list_select_related = ("pack", "actor")
     show_full_result_count = False

@@ -174,7 +174,8 @@ def test_service_account_cannot_log_in_even_with_a_password(client):
 
 # --- no page but login is reachable anonymously ------------------------------------------------
 
-ANONYMOUS_ALLOWED = {"accounts:login", "set_language", "admin:login"}  # admin:login is a login page too
+# admin:login is a login page too; visits:public-verify is the debtor's check of a visit (no account).
+ANONYMOUS_ALLOWED = {"accounts:login", "set_language", "admin:login", "visits:public-verify"}
 _GROUP = re.compile(r"\((?:\?P<\w+>)?([^)]*)\)")
 _CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
 

@@ -119,7 +119,7 @@ def test_a_window_at_0730_is_refused_on_the_form_naming_field_and_rule(
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert any("[CONTACT_WINDOW]" in e for e in errors["start_time"])
+    assert any("[CONTACT_WINDOW]" in e for e in errors["date"])
     assert "CONTACT_WINDOW" in response.content.decode()
     assert Visit.objects.count() == 0
     assert audit_actions_since(seq) == ["rules.refused"]  # the refused decision is kept

@@ -279,8 +279,20 @@ def real_worker_app():  # type: ignore[no-untyped-def]
 )
 @pytest.mark.django_db(transaction=True)  # committed, so the worker's connection sees the notice
 def test_send_notice_twice_through_a_real_worker_sends_once(approved, agent, gateway, real_worker_app):
-    # Committed at once (no test transaction): its on_commit hook already queued one real task.
-    notice = record(approved, agent, channel=Channel.SMS)
+    # Built directly (queued, committed at once): another transactional test's flush may have emptied
+    # the rule packs that notice_record reads; sending needs none.
+    notice = Notice.objects.create(
+        visit=approved,
+        channel=Channel.SMS,
+        given_at=local(2026, 11, 24, 10),
+        language="en",
+        text="Visit on 2026-11-26 10:00-12:00. https://verify.example.test/visits/v/abc/",
+        text_sha256="0" * 64,
+        delivery_status=DeliveryStatus.QUEUED,
+        idempotency_key=uuid.uuid4().hex,
+        recipient="13800138000",
+        recorded_by=agent,
+    )
     first = tasks.send_notice.delay(notice_id=notice.pk)
     second = tasks.send_notice.delay(notice_id=notice.pk)
 

@@ -567,3 +567,24 @@ def test_case_stage_is_protected(verified_case):
 def test_visit_state_is_protected(planned):
     with pytest.raises(AttributeError):
         planned.state = VisitState.APPROVED
+
+
+def test_a_warning_does_not_block_and_is_recorded(plan):
+    # The limitation period (CN: 3 years from the overdue date) has run: LIMITATION warns only.
+    Case.objects.filter(pk=plan["case"].pk).update(overdue_since=dt.date(2022, 1, 10))
+    plan["case"].refresh_from_db()
+    seq = audit_head()
+    visit = services.visit_plan(**plan)
+    assert audit_actions_since(seq) == ["rules.warned", "visit.planned"]
+    assert visit.plan_decision.outcome == RuleDecision.Outcome.WARNED
+    assert [f["code"] for f in visit.plan_decision.failures] == ["LIMITATION"]
+
+
+def test_approve_with_an_override_reason_in_one_call(planned, supervisor):
+    late = local(2026, 11, 25, 12)  # NOTICE_LEAD_TIME, which the CN pack lets a supervisor override
+    seq = audit_head()
+    visit = services.visit_approve(
+        visit=planned, actor=supervisor, override_reason="Debtor agreed to the time by phone.", now=late
+    )
+    assert visit.state == VisitState.APPROVED
+    assert audit_actions_since(seq) == ["rules.refused", "rules.overridden", "visit.approved"]

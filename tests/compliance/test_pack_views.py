@@ -369,3 +369,19 @@ def test_admin_is_read_only(rf, model, compliance_officer):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request, None)
     assert not model_admin.has_delete_permission(request, None)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_pages_render_in_both_languages(language, refused, compliance_officer, cn):
+    client = signed_in(compliance_officer)
+    client.cookies["django_language"] = language
+    urls = [
+        reverse("compliance:rulepack-list"),
+        reverse("compliance:rulepack-detail", args=["cn-default", 1]),
+        reverse("compliance:rulepack-copy", args=["cn-default", 1]),
+        reverse("compliance:rulepack-new-version", args=["cn-default"]),
+        reverse("compliance:rulepack-bind"),
+        reverse("compliance:decision-detail", args=[refused.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url

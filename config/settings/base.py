@@ -151,7 +151,10 @@ CELERY_BEAT_SCHEDULE = {
     # approved visits whose notice lead time can no longer be met. Each task is idempotent.
     "visits-remind-agents": {"task": "visits.tasks.remind_agents", "schedule": 5 * 60},
     "visits-expire-unapproved": {"task": "visits.tasks.expire_unapproved_plans", "schedule": 15 * 60},
-    "visits-flag-notice-lead-time": {"task": "visits.tasks.flag_notice_lead_time_at_risk", "schedule": 15 * 60},
+    "visits-flag-notice-lead-time": {
+        "task": "visits.tasks.flag_notice_lead_time_at_risk",
+        "schedule": 15 * 60,
+    },
 }
 
 if REDIS_URL:

@@ -302,3 +302,23 @@ def test_send_notice_twice_through_a_real_worker_sends_once(approved, agent, gat
     assert notice.delivery_status == DeliveryStatus.SENT
     assert len(gateway.calls) == 1  # the worker thread shares this process's backend double
     assert AuditEvent.objects.filter(action="notice.sent", object_id=str(notice.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_reminder_that_could_not_be_sent_is_tried_again_on_the_next_run(
+    approved, agent, monkeypatch, mailoutbox
+):
+    agent.email = "li@example.test"
+    agent.save()
+    now = approved.window_start - dt.timedelta(hours=23)
+
+    def smtp_down(self, fail_silently=False):  # type: ignore[no-untyped-def]
+        raise ConnectionRefusedError("smtp down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("django.core.mail.EmailMessage.send", smtp_down)
+        assert services.visit_reminders_send(now=now) == []
+    assert not AuditEvent.objects.filter(action="visit.reminder_sent").exists()
+
+    assert services.visit_reminders_send(now=now) == [(approved.pk, "day_before")]
+    assert len(mailoutbox) == 1

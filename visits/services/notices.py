@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from ..models import (
     VisitState,
     VisitToken,
 )
+
+logger = logging.getLogger("fieldledger.visits")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -836,7 +839,11 @@ def visit_reminders_send(*, now: dt.datetime | None = None) -> list[tuple[int, s
             agents = list(visit.agents.all())
             addresses = [a.email for a in agents if a.email]
             if addresses:
-                _reminder_email(visit=visit, kind=kind, to=addresses).send(fail_silently=False)
+                try:
+                    _reminder_email(visit=visit, kind=kind, to=addresses).send(fail_silently=False)
+                except OSError as error:  # SMTP down: no marker, so the next run tries again
+                    logger.warning("visit %s %s reminder not sent: %s", visit.pk, kind, type(error).__name__)
+                    continue
             audit.record(
                 actor=None,
                 action="visit.reminder_sent",

@@ -32,6 +32,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
             _("Work ID and training"),
             {
                 "fields": (
+                    "photo",
                     "work_id_number",
                     "work_id_expires_on",
                     "training_completed_on",

@@ -48,6 +48,12 @@ class User(AbstractUser):
         _("last training on the collection procedure and the law"), null=True, blank=True
     )
     training_valid_until = models.DateField(_("training valid until"), null=True, blank=True)
+    photo = models.ImageField(
+        _("photo"),
+        upload_to="people/photos/",
+        blank=True,
+        help_text=_("Shown to the debtor on the visit-verification page; never served by a public URL."),
+    )
     team = models.ForeignKey(
         Team, verbose_name=_("team"), on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )

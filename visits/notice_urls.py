@@ -21,4 +21,5 @@ notice_urlpatterns = [
         name="notice-template-edit",
     ),
     path("v/<str:token>/", public_views.verify, name="public-verify"),
+    path("v/<str:token>/agents/<int:agent_id>/photo/", public_views.agent_photo, name="public-agent-photo"),
 ]

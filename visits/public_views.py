@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -63,7 +63,13 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     case = visit.case
     zone = ZoneInfo(visit.time_zone)
     agents = [
-        {"name": a.display_name, "work_id": a.work_id_number, "initials": _initials(a.display_name)}
+        {
+            "id": a.pk,
+            "name": a.display_name,
+            "work_id": a.work_id_number,
+            "initials": _initials(a.display_name),
+            "has_photo": bool(a.photo),
+        }
         for a in visit.agents.order_by("full_name", "pk")
     ]
     return render(
@@ -80,5 +86,29 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             "end": visit.window_end.astimezone(zone),
             "zone": visit.time_zone,
             "form": form,
+            "token": token,
         },
     )
+
+
+PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png"}
+
+
+@login_not_required
+@never_cache
+def agent_photo(request: HttpRequest, token: str, agent_id: int) -> HttpResponse:
+    """An agent's photo, only through a valid link of a visit that agent is on (no public photo URL)."""
+    if rate_limited(request):
+        return HttpResponse(status=429)
+    link = services.token_lookup(token=token)
+    agent = link.visit.agents.filter(pk=agent_id).first() if link is not None else None
+    if agent is None or not agent.photo:
+        raise Http404
+    handle = agent.photo.open("rb")
+    head = handle.read(4)
+    handle.seek(0)
+    content_type = next((t for magic, t in PHOTO_TYPES.items() if head.startswith(magic)), None)
+    if content_type is None:
+        handle.close()
+        raise Http404
+    return FileResponse(handle, content_type=content_type)  # never_cache: no-store, private

@@ -19,11 +19,6 @@ planning_urlpatterns = [
 ]
 
 # --- notices, contacts, the public verification page: owned by visits/notice_urls.py ---------------
-try:
-    from .notice_urls import notice_urlpatterns
-except ModuleNotFoundError as error:  # the notice pages are not there yet
-    if error.name != f"{__package__}.notice_urls":
-        raise
-    notice_urlpatterns = []
+from .notice_urls import notice_urlpatterns  # noqa: E402
 
 urlpatterns = planning_urlpatterns + notice_urlpatterns

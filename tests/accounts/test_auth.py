@@ -175,7 +175,13 @@ def test_service_account_cannot_log_in_even_with_a_password(client):
 # --- no page but login is reachable anonymously ------------------------------------------------
 
 # admin:login is a login page too; visits:public-verify is the debtor's check of a visit (no account).
-ANONYMOUS_ALLOWED = {"accounts:login", "set_language", "admin:login", "visits:public-verify"}
+ANONYMOUS_ALLOWED = {
+    "accounts:login",
+    "set_language",
+    "admin:login",
+    "visits:public-verify",
+    "visits:public-agent-photo",
+}
 _GROUP = re.compile(r"\((?:\?P<\w+>)?([^)]*)\)")
 _CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
 

@@ -135,3 +135,55 @@ def test_a_cancelled_visit_still_lets_the_debtor_report(client, link, approved):
 
     assert "no longer planned" in body
     assert "Report it" in body
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _give_photo(user, data: bytes = PNG) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.base import ContentFile
+
+    user.photo.save("face.png", ContentFile(data), save=True)
+
+
+def test_the_page_shows_an_agents_photo_through_the_link_only(client, link, approved):
+    agent = approved.agents.order_by("pk").first()
+    _give_photo(agent)
+
+    body = client.get(link).content.decode()
+    photo_url = f"{link}agents/{agent.pk}/photo/"
+    assert photo_url in body
+
+    response = client.get(photo_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert "no-store" in response["Cache-Control"]
+    assert b"".join(response.streaming_content) == PNG
+
+
+def test_a_photo_is_not_served_for_someone_not_on_the_visit(client, link, other_team_agent):
+    _give_photo(other_team_agent)
+
+    assert client.get(f"{link}agents/{other_team_agent.pk}/photo/").status_code == 404
+
+
+def test_a_photo_is_not_served_through_an_unknown_link(client, approved):
+    agent = approved.agents.order_by("pk").first()
+    _give_photo(agent)
+
+    assert client.get(f"/visits/v/{'x' * 32}/agents/{agent.pk}/photo/").status_code == 404
+
+
+def test_an_agent_without_a_photo_gets_initials_and_no_photo_url(client, link, approved):
+    agent = approved.agents.order_by("pk").first()
+
+    body = client.get(link).content.decode()
+    assert f"agents/{agent.pk}/photo/" not in body
+    assert client.get(f"{link}agents/{agent.pk}/photo/").status_code == 404
+
+
+def test_a_photo_that_is_not_an_image_is_not_served(client, link, approved):
+    agent = approved.agents.order_by("pk").first()
+    _give_photo(agent, b"<script>alert(1)</script>")
+
+    assert client.get(f"{link}agents/{agent.pk}/photo/").status_code == 404

@@ -97,3 +97,14 @@ def all_roles(
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]
     return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():  # type: ignore[no-untyped-def]
+    """LocaleMiddleware leaves the last request's language active in the test thread; a test that
+    requests a page in Chinese must not change the language of the next test's messages."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")

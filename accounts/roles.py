@@ -61,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "compliance.view_rulepack",
         "compliance.manage_rulepack",
         "compliance.view_ruledecision",
+        "compliance.view_complaint",
         "visits.view_visit",
         "visits.view_notice",
         "visits.view_contactattempt",

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from common.admin import ReadOnlyAdminMixin
 
-from .models import AuditEvent, RuleDecision, RulePack
+from .models import AuditEvent, Complaint, RuleDecision, RulePack
 
 
 @admin.register(AuditEvent)
@@ -35,3 +35,9 @@ class RuleDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("=id", "=object_id", "=case_id", "action")
     list_select_related = ("pack", "actor")
     show_full_result_count = False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "channel", "case_id", "visit_id", "status")
+    list_filter = ("status", "channel")

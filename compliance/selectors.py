@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import AuditEvent
+from .models import AuditEvent, Complaint
 
 
 def audit_page(
@@ -22,3 +22,10 @@ def audit_page(
 
 def chain_head() -> AuditEvent | None:
     return AuditEvent.objects.order_by("-seq").first()
+
+
+def complaint_page(*, status: str = "", size: int = 100) -> list[Complaint]:
+    qs = Complaint.objects.all()
+    if status in Complaint.Status.values:
+        qs = qs.filter(status=status)
+    return list(qs.order_by("-created_at", "-pk")[:size])

@@ -59,3 +59,15 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
             _("Chain broken at seq %(seq)s: %(reason)s") % {"seq": result.bad_seq, "reason": result.reason},
         )
     return redirect("compliance:audit-list")
+
+
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    """Complaints for the compliance officer (e.g. "this visit is not expected" from the public page)."""
+    if not policies.can_view_complaints(request.user):
+        raise Http404
+    status = request.GET.get("status", "open")
+    return render(
+        request,
+        "compliance/complaint_list.html",
+        {"complaints": selectors.complaint_page(status=status), "status": status},
+    )

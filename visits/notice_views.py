@@ -216,7 +216,7 @@ def contact_list(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.contact_record(
+                contact = services.contact_record(
                     case=case,
                     actor=request.user,
                     channel=data["channel"],
@@ -229,6 +229,8 @@ def contact_list(request: HttpRequest, pk: int) -> HttpResponse:
                 _report(request, error)
             else:
                 messages.success(request, _("The contact is recorded."))
+                for warning in getattr(contact, "warnings", ()):
+                    messages.warning(request, f"{warning.message} [{warning.code}]")
                 return redirect("visits:contact-list", pk=case.pk)
         else:
             _form_errors(request, form)

@@ -31,6 +31,7 @@ from common.errors import DomainError, Failure, PermissionRefused
 from common.pii import digest, phone_digest
 from compliance import audit, decisions
 from compliance.rules import CHECKS
+from compliance.rules.contacts import PhoneAttempt, PhoneLimits, check_phone_call
 
 from .. import notice_texts, selectors, sms
 from ..models import (
@@ -647,6 +648,7 @@ def contact_record(
             phone_ref = phone.digest or phone_digest(phone.number)
     if failures:
         raise DomainError(failures)
+    warnings = _phone_warnings(case=case, channel=channel, at=at, result=result, phone_ref=phone_ref)
     contact = ContactAttempt(
         case=case,
         channel=channel,
@@ -664,8 +666,44 @@ def contact_record(
         data["phone_digest"] = phone_ref
     if contact.note:
         data["note_digest"] = digest(contact.note, kind="note")
+    if warnings:
+        data["warnings"] = sorted({w.code for w in warnings})
     audit.record(actor=actor, action="contact.recorded", obj=contact, case_id=case.pk, data=data)
+    contact.warnings = warnings  # type: ignore[attr-defined]  (shown to the agent by the view)
     return contact
+
+
+def _phone_warnings(
+    *, case: Case, channel: str, at: dt.datetime, result: str, phone_ref: str
+) -> list[Failure]:
+    """Hours and phone-attempt caps of the case's rule pack, as warnings on a recorded phone call."""
+    if channel != Channel.PHONE:
+        return []
+    pack = selectors.pack_for_case(case)
+    limits = PhoneLimits(
+        unanswered_per_day=pack.phone_unanswered_per_day,
+        connected_per_day=pack.phone_connected_per_day,
+        calls_per_7_days=pack.phone_calls_per_7_days,
+        window_start=pack.contact_window_start,
+        window_end=pack.contact_window_end,
+    )
+    earlier = tuple(
+        PhoneAttempt(at=c.at, result=c.result, phone_digest=c.phone_digest)
+        for c in ContactAttempt.objects.filter(
+            case__debtor_id=case.debtor_id,
+            channel=Channel.PHONE,
+            at__gt=at - dt.timedelta(days=8),
+            at__lte=at,
+        )
+    )
+    zones = tuple(
+        dict.fromkeys(
+            [case.debtor.time_zone, *(a.time_zone for a in case.debtor.addresses.filter(status="verified"))]
+        )
+    )
+    return check_phone_call(
+        at=at, result=result, phone_digest=phone_ref, earlier=earlier, time_zones=zones, limits=limits
+    )
 
 
 class _Flags:

@@ -1,0 +1,51 @@
+# ruff: noqa: F811 (the fixtures imported from test_notices are used as parameters)
+"""A recorded phone call over the pack's caps or outside the hours is recorded (it happened) with
+its warnings in the audit event, and the agent is told."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cases.models import DebtorPhone
+from tests.factories import audit_events_since, audit_head
+from tests.visits.test_notices import NOW, URLS, approved, notice_case, outbox, record  # noqa: F401
+from visits import services
+from visits.models import Channel, ContactAttempt, ContactResult
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(URLS)]
+
+
+def call(case, agent, at, result=ContactResult.NO_ANSWER):  # type: ignore[no-untyped-def]
+    phone = DebtorPhone.objects.get(debtor=case.debtor)
+    return services.contact_record(
+        case=case, actor=agent, channel=Channel.PHONE, at=at, result=result, phone_id=phone.pk, now=at
+    )
+
+
+def test_the_seventh_unanswered_call_of_the_day_is_recorded_with_a_warning(notice_case, agent):
+    start = NOW.replace(hour=10, minute=0)
+    for i in range(6):
+        assert call(notice_case, agent, start + dt.timedelta(minutes=i)).warnings == []
+    head = audit_head()
+
+    seventh = call(notice_case, agent, start + dt.timedelta(minutes=10))
+
+    assert [w.code for w in seventh.warnings] == ["PHONE_ATTEMPTS"]
+    assert ContactAttempt.objects.filter(case=notice_case, channel=Channel.PHONE).count() == 7
+    assert audit_events_since(head)[0].data["warnings"] == ["PHONE_ATTEMPTS"]
+
+
+def test_a_call_at_night_is_warned(notice_case, agent):
+    night = NOW.replace(hour=23, minute=30)
+    assert [w.code for w in call(notice_case, agent, night, ContactResult.CONNECTED).warnings] == [
+        "CONTACT_WINDOW"
+    ]
+
+
+def test_letters_get_no_phone_warnings(notice_case, agent):
+    letter = services.contact_record(
+        case=notice_case, actor=agent, channel=Channel.LETTER, at=NOW, result=ContactResult.SENT, now=NOW
+    )
+    assert letter.warnings == []

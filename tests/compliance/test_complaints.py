@@ -12,7 +12,12 @@ URL = reverse("compliance:complaint-list")
 
 def _complaint(status: str = "open", text: str = "Nobody told me about this visit.") -> Complaint:
     return Complaint.objects.create(
-        channel="public_page", visit_id=None, case_id=None, created_at=timezone.now(), text=text, status=status
+        channel="public_page",
+        visit_id=None,
+        case_id=None,
+        created_at=timezone.now(),
+        text=text,
+        status=status,
     )
 
 

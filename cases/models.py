@@ -11,6 +11,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -224,7 +225,7 @@ class DebtorPhone(TimeStampedModel):
 
 
 class AddressKind(models.TextChoices):
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("address type", "Home")
     WORK = "work", _("Work")
     OTHER = "other", _("Other")
 

@@ -59,7 +59,7 @@ class StricterCopyForm(PackParametersForm):
                 max_length=40,
                 help_text=gettext_lazy("Short unique code, e.g. hzbank-strict."),
             ),
-            "name": forms.CharField(label=gettext_lazy("Name"), max_length=120),
+            "name": forms.CharField(label=gettext_lazy("Pack name"), max_length=120),
         }
         self.fields = {**head, **self.fields}  # type: ignore[assignment]
 

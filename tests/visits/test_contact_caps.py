@@ -49,3 +49,14 @@ def test_letters_get_no_phone_warnings(notice_case, agent):
         case=notice_case, actor=agent, channel=Channel.LETTER, at=NOW, result=ContactResult.SENT, now=NOW
     )
     assert letter.warnings == []
+
+
+def test_the_visit_page_labels_the_notice_decision(client, approved, agent):
+    record(approved, agent)
+    client.force_login(agent)
+
+    body = client.get(f"/visits/{approved.pk}/").content.decode()
+
+    # the factory's visit has no planning decision: the only decision is the notice's, not "Planning"
+    assert "<strong>Prior notice</strong>" in body
+    assert "<strong>Planning</strong>" not in body

@@ -24,7 +24,7 @@ from common.errors import DomainError
 
 from . import notice_forms, notice_texts, services
 from .models import ContactAttempt, Notice, NoticeGroup, Visit, VisitState
-from .services.notices import can_edit_templates, can_record_contact, can_record_notice, can_resume_visits
+from .policies import can_edit_templates, can_record_contact, can_record_notice, can_resume_visits
 
 
 def _visible_case(request: HttpRequest, pk: int) -> Case:

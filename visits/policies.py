@@ -100,3 +100,31 @@ def can_cancel(user: Any, visit: Visit) -> bool:
 def require(allowed: bool, message: Any = None) -> None:
     if not allowed:
         raise PermissionRefused.because(message or _("Your role does not allow this action on this visit."))
+
+
+# --- notices, contacts and notice texts ------------------------------------------------------------
+
+
+def can_record_notice(user: Any, case: Case) -> bool:
+    """Record a notice or its answer: whoever may plan visits on the case (an agent on it, a supervisor)."""
+    if is_service(user):
+        return True
+    return _global(user, "visits.plan_visit") and case_policies.can_work_on(user, case)
+
+
+def can_record_contact(user: Any, case: Case) -> bool:
+    if is_service(user):
+        return True
+    return case_policies.can_work_on(user, case)
+
+
+def can_resume_visits(user: Any, case: Case) -> bool:
+    """Lift a refusal of visits: a supervisor of the team (never an agent) with a recorded reason."""
+    return _global(user, "visits.approve_visit") and case_policies._object_perm(user, "change_case", case)
+
+
+def can_edit_templates(user: Any) -> bool:
+    from accounts.models import Role
+    from accounts.roles import has_role
+
+    return has_role(user, Role.SUPERVISOR, Role.COMPLIANCE_OFFICER)

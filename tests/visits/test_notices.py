@@ -41,7 +41,7 @@ from visits.models import (
     VisitToken,
 )
 from visits.notice_urls import notice_urlpatterns
-from visits.services.notices import token_digest
+from visits.services._shared import token_digest
 
 if any(getattr(p, "namespace", None) == "visits" for p in project_urlpatterns):
     urlpatterns = list(project_urlpatterns)  # visits/urls.py includes the notice URLs

@@ -118,6 +118,61 @@ def _lock_visit(visit: Visit) -> Visit:
     )
 
 
+def _plan_inputs(
+    *,
+    case: Case,
+    address: DebtorAddress | None,
+    purpose: str,
+    agents: Iterable[Any],
+    checklist: Iterable[str],
+    window: tuple[dt.datetime, dt.datetime],
+    now: dt.datetime,
+    failures: list[Failure],
+) -> tuple[DebtorAddress, list[Any], list[str]]:
+    """Check a plan's own inputs (before the rules); every problem, with `failures` found so far, is raised."""
+    if address is None:
+        failures.append(_address_failure())
+    agent_list, agent_failures = _check_agents(case, agents)
+    items, checklist_failures = _check_checklist(checklist)
+    failures += _check_purpose(purpose) + agent_failures + checklist_failures
+    failures += _check_window(window[0], window[1], now)
+    if failures or address is None:
+        raise DomainError(failures)
+    return address, agent_list, items
+
+
+def _evaluate_plan(
+    *,
+    case: Case,
+    address: DebtorAddress,
+    agents: list[Any],
+    window: tuple[dt.datetime, dt.datetime],
+    place_consent: bool,
+    subject: Case | Visit,
+    actor: Any,
+    now: dt.datetime,
+) -> Evaluation:
+    """The rules at the planning moment (a new plan is judged on the case; a resubmitted one on its visit)."""
+    return decisions.evaluate(
+        action="visit.plan",
+        moment="plan",
+        facts=_plan_facts(
+            case=case,
+            address=address,
+            agents=agents,
+            start=window[0],
+            end=window[1],
+            visit=subject if isinstance(subject, Visit) else None,
+            place_consent=place_consent,
+        ),
+        pack=pack_for_case(case),
+        obj=subject,
+        case_id=case.pk,
+        actor=actor,
+        now=now,
+    )
+
+
 def _full_clean(visit: Visit) -> None:
     # The protected FSM field cannot be cleaned (cleaning assigns it); the transitions guard it.
     try:
@@ -334,30 +389,23 @@ def visit_plan(
                     "case",
                 )
             )
-        address = _address_of(case, address_id)
-        if address is None:
-            failures.append(_address_failure())
-        agent_list, agent_failures = _check_agents(case, agents)
-        items, checklist_failures = _check_checklist(checklist)
-        failures += _check_purpose(purpose) + agent_failures + checklist_failures
-        failures += _check_window(window_start, window_end, now)
-        if failures or address is None:
-            raise DomainError(failures)
-
-        evaluation = decisions.evaluate(
-            action="visit.plan",
-            moment="plan",
-            facts=_plan_facts(
-                case=case,
-                address=address,
-                agents=agent_list,
-                start=window_start,
-                end=window_end,
-                place_consent=place_consent,
-            ),
-            pack=pack_for_case(case),
-            obj=case,
-            case_id=case.pk,
+        address, agent_list, items = _plan_inputs(
+            case=case,
+            address=_address_of(case, address_id),
+            purpose=purpose,
+            agents=agents,
+            checklist=checklist,
+            window=(window_start, window_end),
+            now=now,
+            failures=failures,
+        )
+        evaluation = _evaluate_plan(
+            case=case,
+            address=address,
+            agents=agent_list,
+            window=(window_start, window_end),
+            place_consent=place_consent,
+            subject=case,
             actor=actor,
             now=now,
         )
@@ -587,31 +635,24 @@ def visit_resubmit(
             failures.append(
                 _fail("WRONG_STATE", _("Only a plan sent back to its planner can be resubmitted."), "state")
             )
-        address = visit.address if address_id is None else _address_of(case, address_id)
-        if address is None:
-            failures.append(_address_failure())
         purpose = visit.purpose if purpose is None else purpose
-        agent_list, agent_failures = _check_agents(case, agents)
-        items, checklist_failures = _check_checklist(checklist)
-        failures += _check_purpose(purpose) + agent_failures + checklist_failures
-        failures += _check_window(window_start, window_end, now)
-        if failures or address is None:
-            raise DomainError(failures)
-        evaluation = decisions.evaluate(
-            action="visit.plan",
-            moment="plan",
-            facts=_plan_facts(
-                case=case,
-                address=address,
-                agents=agent_list,
-                start=window_start,
-                end=window_end,
-                visit=visit,
-                place_consent=place_consent,
-            ),
-            pack=pack_for_case(case),
-            obj=visit,
-            case_id=case.pk,
+        address, agent_list, items = _plan_inputs(
+            case=case,
+            address=visit.address if address_id is None else _address_of(case, address_id),
+            purpose=purpose,
+            agents=agents,
+            checklist=checklist,
+            window=(window_start, window_end),
+            now=now,
+            failures=failures,
+        )
+        evaluation = _evaluate_plan(
+            case=case,
+            address=address,
+            agents=agent_list,
+            window=(window_start, window_end),
+            place_consent=place_consent,
+            subject=visit,
             actor=actor,
             now=now,
         )

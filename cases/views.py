@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
+from common.views import report_form_errors as _form_errors
+from common.views import report_refusal as _report
 from compliance import audit
 
 from . import forms, policies, selectors, services
@@ -30,19 +32,6 @@ def _case_or_404(request: HttpRequest, pk: int) -> Case:
     if case is None:
         raise Http404
     return case
-
-
-def _report(request: HttpRequest, error: DomainError) -> None:
-    for failure in error.failures:
-        field = f"{failure.field}: " if failure.field else ""
-        messages.error(request, f"{field}{failure.message} [{failure.code}]")
-
-
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else field
-        for error in errors:
-            messages.error(request, f"{label}: {error}")
 
 
 def _back(case: Case, anchor: str = "") -> HttpResponse:

@@ -21,6 +21,8 @@ from django.views.decorators.http import require_POST
 from cases import policies as case_policies
 from cases.models import Case
 from common.errors import DomainError
+from common.views import report_form_errors as _form_errors
+from common.views import report_refusal as _report
 
 from . import notice_forms, notice_texts, services
 from .models import ContactAttempt, Notice, NoticeGroup, Visit, VisitState
@@ -61,19 +63,6 @@ def _visible_notice(request: HttpRequest, pk: int) -> Notice:
     if notice is None:
         raise Http404
     return notice
-
-
-def _report(request: HttpRequest, error: DomainError) -> None:
-    for failure in error.failures:
-        field = f"{failure.field}: " if failure.field else ""
-        messages.error(request, f"{field}{failure.message} [{failure.code}]")
-
-
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else field
-        for error in errors:
-            messages.error(request, f"{label}: {error}")
 
 
 def _both_zones(value: Any, zone: str) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 from cases import policies as case_policies
 from cases.models import Case
 from common.errors import DomainError
+from common.views import report_form_errors as _form_errors
+from common.views import report_refusal as _report
 from compliance.models import RuleDecision
 
 from . import forms, policies, selectors, services
@@ -59,19 +61,6 @@ def _visit_or_404(request: HttpRequest, pk: int) -> Visit:
 
 def _text(failure: Any) -> str:
     return f"{failure.message} [{failure.code}]"
-
-
-def _report(request: HttpRequest, error: DomainError) -> None:
-    for failure in error.failures:
-        field = f"{failure.field}: " if failure.field else ""
-        messages.error(request, f"{field}{_text(failure)}")
-
-
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else field
-        for error in errors:
-            messages.error(request, f"{label}: {error}")
 
 
 def _errors_into(form: forms.VisitPlanForm, error: DomainError) -> None:

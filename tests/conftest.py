@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from accounts.models import Role
@@ -108,3 +110,15 @@ def _english_by_default():  # type: ignore[no-untyped-def]
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+# Every test runs on the same calendar: 2026-11-23 12:00 UTC (20:00 in Shanghai), the clock ticking
+# from there. Fixtures plan visits on fixed dates; without this, tests would start failing once the
+# real date passes them (or depending on the hour of day a CI run happens at).
+FROZEN_START = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_calendar():  # type: ignore[no-untyped-def]
+    with time_machine.travel(FROZEN_START, tick=True):
+        yield

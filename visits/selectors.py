@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 
-from compliance.models import RuleDecision, RulePack
+from compliance.models import Complaint, RuleDecision, RulePack
 from compliance.rules import AgentFacts, CaseFacts, VisitFacts
 
 from . import policies
@@ -67,13 +67,21 @@ def counted_visit_times(case: Any, *, exclude_visit_id: int | None = None) -> tu
 
 
 def latest_accepted_notice(visit: Visit) -> Notice | None:
-    """The notice that counts for the lead time: the earliest one given that was not refused."""
+    """The notice that counts for the lead time: the earliest one that reached the debtor (given by
+    the agent, or sent by the task; a queued or failed one has not) and was not refused."""
     return (
         visit.notices.exclude(answer=NoticeAnswer.REFUSED)
-        .exclude(delivery_status="failed")
+        .filter(delivery_status__in=["recorded", "sent"])
         .order_by("given_at")
         .first()
     )
+
+
+def notice_reached_at(notice: Notice) -> dt.datetime:
+    """When the notice reached the debtor: its delivery for SMS/e-mail, else when it was given."""
+    if notice.delivery_status == "sent" and notice.delivered_at:
+        return notice.delivered_at
+    return notice.given_at
 
 
 def visit_facts(
@@ -106,10 +114,11 @@ def visit_facts(
         visits_refused=debtor.visits_refused,
         contact_ceased=debtor.contact_ceased,
         represented=debtor.represented,
-        dispute_open=debtor.disputed,
+        # COMPLIANCE.md DISPUTE_OPEN: "no open dispute or complaint on the debt".
+        dispute_open=debtor.disputed or Complaint.objects.filter(case_id=case.pk, status="open").exists(),
         vulnerable=debtor.vulnerable,
         counted_visits=counted_visit_times(case, exclude_visit_id=visit.pk if visit is not None else None),
-        notice_given_at=notice.given_at if notice else None,
+        notice_given_at=notice_reached_at(notice) if notice else None,
         checked_in_agents=checked_in_agents,
         at=at,
     )

@@ -14,9 +14,10 @@ from django.urls import reverse
 from cases.models import DebtorPhone
 from common.errors import DomainError
 from tests.factories import audit_actions_since, audit_events_since, audit_head
+from tests.visits.factories import local
 from tests.visits.test_notices import GIVEN, NOW, URLS, approved, notice_case, outbox, record  # noqa: F401
 from visits import services
-from visits.models import Channel, ContactAttempt, ContactResult, Notice, NoticeAnswer, NoticeTemplate
+from visits.models import Channel, ContactAttempt, ContactResult, Notice, NoticeAnswer, NoticeTemplate, Visit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(URLS)]
 
@@ -152,7 +153,7 @@ def test_notice_page_records_a_notice_and_shows_text_link_and_qr(client, approve
 
     response = client.post(
         reverse("visits:notice-create", kwargs={"pk": approved.pk}),
-        {"channel": "letter", "given_at": "2026-11-23T09:00", "language": "en"},
+        {"channel": "letter", "given_at": "2026-11-23T16:00", "language": "en"},
     )
 
     notice = Notice.objects.get()
@@ -167,6 +168,8 @@ def test_notice_page_records_a_notice_and_shows_text_link_and_qr(client, approve
 def test_a_refused_notice_shows_the_rule_on_the_form(client, approved, agent):
     client.force_login(agent)
 
+    # approved early that morning, so a call at 07:30 is after approval but outside the hours
+    Visit.objects.filter(pk=approved.pk).update(approved_at=local(2026, 11, 23, 6))
     response = client.post(
         reverse("visits:notice-create", kwargs={"pk": approved.pk}),
         {"channel": "phone", "given_at": "2026-11-23T07:30", "language": "en"},

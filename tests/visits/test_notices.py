@@ -476,7 +476,7 @@ def test_a_second_notice_on_another_visit_keeps_the_case_stage(approved, agent, 
         window_start=local(2026, 11, 27, 10),
         window_end=local(2026, 11, 27, 12),
     )
-    second.approve(by=supervisor, at=NOW)
+    second.approve(by=supervisor, at=GIVEN - dt.timedelta(hours=1))
     second.save()
 
     record(second, agent, given_at=GIVEN + dt.timedelta(minutes=1))

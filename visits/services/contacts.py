@@ -151,6 +151,17 @@ def visits_resume(*, case: Case, actor: Any, reason: str, now: dt.datetime | Non
         problems.append(
             Failure("VISITS_NOT_REFUSED", _("The debtor has not refused visits."), SOURCE_PROCEDURE, "case")
         )
+    pack = selectors.pack_for_case(case)
+    if "VISIT_REFUSED" not in (pack.overridable or ()):
+        problems.append(
+            Failure(
+                "OVERRIDE_NOT_ALLOWED",
+                _("The rule pack %(pack)s allows no override of a refusal of visits.")
+                % {"pack": f"{pack.code} v{pack.version}"},
+                SOURCE_PROCEDURE,
+                "case",
+            )
+        )
     if len(reason) < 10:
         problems.append(
             Failure(
@@ -178,6 +189,7 @@ def visits_resume(*, case: Case, actor: Any, reason: str, now: dt.datetime | Non
         case_id=case.pk,
         data={
             "overrides": "VISIT_REFUSED",
+            "pack": [pack.code, pack.version],
             "debtor": debtor.pk,
             "case_stage": [old_stage, case.stage],
             "reason_digest": digest(reason, kind="note"),

@@ -23,6 +23,7 @@ from cases.models import Case, DebtorPhone, Stage, VerificationStatus
 from common.errors import DomainError, Failure, PermissionRefused
 from common.pii import digest, phone_digest
 from compliance import audit, decisions
+from compliance.models import Complaint
 
 from .. import notice_texts, selectors, sms
 from ..models import (
@@ -99,6 +100,9 @@ def notice_record(
     phone call's script as actually said); either way it must carry the verification link.
     """
     now = now or _now()
+    if channel in SENT_BY_TASK:
+        # An SMS or e-mail goes out now, whatever time was typed: judge (and record) it at `now`.
+        given_at = now
     refusal: DomainError | None = None
     with transaction.atomic():
         visit = (
@@ -109,6 +113,15 @@ def notice_record(
         case = visit.case
         _require(can_record_notice(actor, case))
         problems = []
+        if visit.approved_at is not None and given_at < visit.approved_at:
+            problems.append(
+                Failure(
+                    "GIVEN_BEFORE_APPROVAL",
+                    _("A notice cannot have been given before the visit was approved."),
+                    SOURCE_PROCEDURE,
+                    "given_at",
+                )
+            )
         if visit.state != VisitState.APPROVED:
             problems.append(
                 Failure(
@@ -138,7 +151,7 @@ def notice_record(
                     "given_at",
                 )
             )
-        if given_at > now + dt.timedelta(minutes=5) and channel not in SENT_BY_TASK:
+        if given_at > now + dt.timedelta(minutes=5):
             problems.append(
                 Failure(
                     "GIVEN_IN_FUTURE", _("The time given lies in the future."), SOURCE_PROCEDURE, "given_at"
@@ -302,11 +315,19 @@ def notice_send(*, notice_id: int, final_attempt: bool = False) -> Notice:
     """
     retry: sms.TemporaryError | None = None
     with transaction.atomic():
-        notice = Notice.objects.select_for_update(of=("self",)).select_related("visit").get(pk=notice_id)
+        notice = (
+            Notice.objects.select_for_update(of=("self",))
+            .select_related("visit__case__debtor", "visit__case__creditor", "visit__address")
+            .get(pk=notice_id)
+        )
         if notice.delivery_status != DeliveryStatus.QUEUED:
             return notice  # already sent, failed or given by hand: never send twice
-        notice.delivery_attempts += 1
         case_id = notice.visit.case_id
+        withdrawn = _send_withdrawn_because(notice)
+        if withdrawn:
+            # Facts changed since it was queued (visit cancelled, contact ceased, a dispute opened).
+            return _mark_failed(notice, case_id=case_id, reason=withdrawn)
+        notice.delivery_attempts += 1
         try:
             provider_id = _deliver(notice)
         except sms.TemporaryError as error:
@@ -354,6 +375,28 @@ def _deliver(notice: Notice) -> str:
     except (TimeoutError, ConnectionError) as error:
         raise sms.TemporaryError(str(error)) from error
     return f"email-{notice.idempotency_key}"
+
+
+def _send_withdrawn_because(notice: Notice) -> str:
+    """Why a queued notice must not go out now, judged again at sending time ("" when it may).
+
+    Hours were judged when it was queued (an SMS or e-mail is judged at that instant and sent at once);
+    here: the visit is still on, and no cease-contact, lawyer or open dispute/complaint arose since."""
+    visit = notice.visit
+    if visit.state not in (VisitState.APPROVED, VisitState.NOTIFIED):
+        return f"visit_{visit.state}"
+    debtor = visit.case.debtor
+    reasons = []
+    if debtor.contact_ceased:
+        reasons.append("CEASE_CONTACT")
+    if debtor.represented:
+        reasons.append("REPRESENTED")
+    if (
+        debtor.disputed
+        or Complaint.objects.filter(case_id=visit.case_id, status=Complaint.Status.OPEN).exists()
+    ):
+        reasons.append("DISPUTE_OPEN")
+    return ",".join(reasons)
 
 
 def _mark_failed(notice: Notice, *, case_id: int, reason: str) -> Notice:

@@ -479,6 +479,10 @@ def _approve(
     if visit.window_start <= now:
         raise DomainError([_fail("WINDOW_IN_PAST", _("The visit window has already begun."), "window")])
     agents = list(User.objects.filter(visit_assignments__visit=visit).order_by("pk"))
+    # The agents may have left or changed team since planning: they must still be able to go.
+    _still_agents, agent_failures = _check_agents(case, agents)
+    if agent_failures:
+        raise DomainError(agent_failures)
     evaluation = decisions.evaluate(
         action="visit.approve",
         moment="approve",

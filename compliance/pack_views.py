@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
 
-from . import packs
+from . import packs, policies
 from .models import RuleDecision, RulePack
 from .rules import CHECKS
 
@@ -87,21 +87,21 @@ def _form_errors(form: forms.Form, error: DomainError) -> None:
 
 
 def pack_list(request: HttpRequest) -> HttpResponse:
-    if not packs.can_view_packs(request.user):
+    if not policies.can_view_packs(request.user):
         raise Http404
     return render(
         request,
         "compliance/rulepack_list.html",
         {
             "families": packs.pack_families(),
-            "can_manage": packs.can_manage_packs(request.user),
-            "can_bind": packs.can_bind_creditor(request.user),
+            "can_manage": policies.can_manage_packs(request.user),
+            "can_bind": policies.can_bind_creditor(request.user),
         },
     )
 
 
 def pack_detail(request: HttpRequest, code: str, version: int) -> HttpResponse:
-    if not packs.can_view_packs(request.user):
+    if not policies.can_view_packs(request.user):
         raise Http404
     pack = get_object_or_404(
         RulePack.objects.select_related("based_on", "created_by"), code=code, version=version
@@ -117,13 +117,13 @@ def pack_detail(request: HttpRequest, code: str, version: int) -> HttpResponse:
             "current": latest,
             "is_current": is_current,
             "creditors": packs.creditors_bound_to(code),
-            "can_manage": packs.can_manage_packs(request.user),
+            "can_manage": policies.can_manage_packs(request.user),
         },
     )
 
 
 def pack_copy(request: HttpRequest, code: str, version: int) -> HttpResponse:
-    if not packs.can_manage_packs(request.user):
+    if not policies.can_manage_packs(request.user):
         raise Http404
     base = get_object_or_404(RulePack, code=code, version=version)
     form = StricterCopyForm(request.POST or None, pack=base)
@@ -154,7 +154,7 @@ def pack_copy(request: HttpRequest, code: str, version: int) -> HttpResponse:
 
 
 def pack_version(request: HttpRequest, code: str) -> HttpResponse:
-    if not packs.can_manage_packs(request.user):
+    if not policies.can_manage_packs(request.user):
         raise Http404
     latest = packs.latest_version(code)
     if latest is None:
@@ -187,7 +187,7 @@ def pack_version(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def creditor_bind(request: HttpRequest) -> HttpResponse:
-    if not packs.can_bind_creditor(request.user):
+    if not policies.can_bind_creditor(request.user):
         raise Http404
     form = BindForm(request.POST or None, initial={"creditor": request.GET.get("creditor")})
     if request.method == "POST" and form.is_valid():
@@ -216,7 +216,7 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     decision = (
         RuleDecision.objects.select_related("pack", "actor", "override_of__actor").filter(pk=pk).first()
     )
-    if decision is None or not packs.decision_visible_to(request.user, decision, can_view_case=can_view):
+    if decision is None or not policies.decision_visible_to(request.user, decision, can_view_case=can_view):
         raise Http404
     inputs = decision.inputs or {}
     facts = inputs.get("facts", {})
@@ -228,6 +228,6 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overrides": list(decision.overrides.select_related("actor")),
             "facts": [(key, json.dumps(value, ensure_ascii=False)) for key, value in facts.items()],
             "pack_trace": json.dumps(inputs.get("pack", {}), ensure_ascii=False, indent=1),
-            "can_view_packs": packs.can_view_packs(request.user),
+            "can_view_packs": policies.can_view_packs(request.user),
         },
     )

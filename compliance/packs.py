@@ -24,7 +24,6 @@ duck-typed, and creditors are read through `apps.get_model("cases", "Creditor")`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +35,8 @@ from django.utils.translation import gettext_lazy as _
 from common.errors import DomainError, Failure, PermissionRefused
 
 from . import audit
-from .models import RuleDecision, RulePack
+from .models import RulePack
+from .policies import can_bind_creditor, can_manage_packs
 from .rules import CHECKS
 
 SOURCE_PACKS = _("FieldLedger rule packs: a copy or version is never less strict than its base")
@@ -90,30 +90,6 @@ _DIRECTION: dict[str, str] = {
 
 
 # --- who may do what (the view asks the same functions) -------------------------------------------
-
-
-def _active(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and bool(user.is_active)
-
-
-def can_view_packs(user: Any) -> bool:
-    return _active(user) and user.has_perm("compliance.view_rulepack")
-
-
-def can_manage_packs(user: Any) -> bool:
-    """Compliance officers: stricter copies and new versions."""
-    return _active(user) and user.has_perm("compliance.manage_rulepack")
-
-
-def can_bind_creditor(user: Any) -> bool:
-    """Administrators (who manage creditors) and compliance officers."""
-    return _active(user) and (
-        user.has_perm("cases.change_creditor") or user.has_perm("compliance.manage_rulepack")
-    )
-
-
-def can_view_all_decisions(user: Any) -> bool:
-    return _active(user) and user.has_perm("compliance.view_ruledecision")
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -480,22 +456,3 @@ def creditor_bind_pack(*, creditor: Any, pack_code: str, actor: Any) -> Any:
         data={"creditor": creditor.code, "from": old, "to": pack_code, "current_version": current.version},
     )
     return creditor
-
-
-# --- decisions as users may see them --------------------------------------------------------------
-
-
-def decision_visible_to(
-    user: Any, decision: RuleDecision, *, can_view_case: Callable[[Any, Any], bool]
-) -> bool:
-    """Compliance officers see every decision; others only a decision on a case they can see.
-
-    `can_view_case` is the cases app's policy, passed in by the caller (compliance imports no stage app).
-    """
-    if can_view_all_decisions(user):
-        return True
-    if not _active(user) or decision.case_id is None:
-        return False
-    Case = apps.get_model("cases", "Case")
-    case = Case.objects.filter(pk=decision.case_id).first()
-    return case is not None and can_view_case(user, case)

@@ -1,6 +1,13 @@
-"""Who may read the audit trail."""
+"""Who may read the audit trail, the complaints, the rule packs and the rule decisions."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from typing import Any
+
+from django.apps import apps
+
+from .models import RuleDecision
 
 
 def can_view_audit(user: Any) -> bool:
@@ -17,3 +24,49 @@ def can_view_complaints(user: Any) -> bool:
         and user.is_active
         and user.has_perm("compliance.view_complaint")
     )
+
+
+# --- rule packs and decisions ------------------------------------------------------------------
+
+
+def _active(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and bool(user.is_active)
+
+
+def can_view_packs(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.view_rulepack")
+
+
+def can_manage_packs(user: Any) -> bool:
+    """Compliance officers: stricter copies and new versions."""
+    return _active(user) and user.has_perm("compliance.manage_rulepack")
+
+
+def can_bind_creditor(user: Any) -> bool:
+    """Administrators (who manage creditors) and compliance officers."""
+    return _active(user) and (
+        user.has_perm("cases.change_creditor") or user.has_perm("compliance.manage_rulepack")
+    )
+
+
+def can_view_all_decisions(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.view_ruledecision")
+
+
+# --- decisions as users may see them --------------------------------------------------------------
+
+
+def decision_visible_to(
+    user: Any, decision: RuleDecision, *, can_view_case: Callable[[Any, Any], bool]
+) -> bool:
+    """Compliance officers see every decision; others only a decision on a case they can see.
+
+    `can_view_case` is the cases app's policy, passed in by the caller (compliance imports no stage app).
+    """
+    if can_view_all_decisions(user):
+        return True
+    if not _active(user) or decision.case_id is None:
+        return False
+    Case = apps.get_model("cases", "Case")
+    case = Case.objects.filter(pk=decision.case_id).first()
+    return case is not None and can_view_case(user, case)

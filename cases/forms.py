@@ -81,6 +81,17 @@ class AddressForm(forms.Form):
         label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES], initial="Asia/Shanghai"
     )
     source = forms.ChoiceField(label=_("Source"), choices=FactSource.choices)
+    latitude = forms.DecimalField(
+        label=_("Latitude"),
+        required=False,
+        min_value=-90,
+        max_value=90,
+        decimal_places=6,
+        help_text=_("Optional (WGS 84, e.g. 31.188500): check-in then shows the agents' distance."),
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"), required=False, min_value=-180, max_value=180, decimal_places=6
+    )
 
 
 class AddressVerifyForm(forms.Form):

@@ -46,7 +46,12 @@ COLUMNS = (
     "currency",
     "overdue_since",
     "product",
+    # Optional breakdown of the outstanding amount, for the debtor's statement (right to know):
+    # outstanding = principal + interest_fees - paid (checked to the cent when any of them is given).
+    "interest_fees",
+    "paid",
 )
+AMOUNT_BREAKDOWN = ("interest_fees", "paid")
 REQUIRED = (
     "external_ref",
     "debtor_name",
@@ -129,6 +134,23 @@ class PlacementRow:
     phones: tuple[str, ...] = ()
     home_address: str = ""
     work_address: str = ""
+    interest_fees: Decimal | None = None
+    paid: Decimal | None = None
+
+
+def breakdown_problem(
+    *, principal: Decimal, outstanding: Decimal, interest_fees: Decimal | None, paid: Decimal | None
+) -> str:
+    """Why the breakdown does not add up to the outstanding amount ("" when it does or is not given)."""
+    if interest_fees is None and paid is None:
+        return ""
+    computed = principal + (interest_fees or Decimal(0)) - (paid or Decimal(0))
+    if computed != outstanding:
+        return _("principal + interest_fees - paid = %(computed)s, but outstanding is %(outstanding)s") % {
+            "computed": computed,
+            "outstanding": outstanding,
+        }
+    return ""
 
 
 @dataclass
@@ -491,8 +513,20 @@ def _parse_row(
     cell("outstanding", clean_amount, currency=values.get("currency"))
     cell("overdue_since", clean_date)
     cell("product", clean_text, column="product")
+    for name in AMOUNT_BREAKDOWN:
+        cell(name, clean_amount, currency=values.get("currency"))
+        if values.get(name) == "":
+            values[name] = None
     if errors or any(name not in values for name in REQUIRED):
         return None, values, errors
+    problem = breakdown_problem(
+        principal=values["principal"],
+        outstanding=values["outstanding"],
+        interest_fees=values.get("interest_fees"),
+        paid=values.get("paid"),
+    )
+    if problem:
+        return None, values, [RowError(line, "outstanding", problem, "AMOUNTS_DO_NOT_ADD_UP")]
     row = PlacementRow(
         line=line,
         external_ref=values["external_ref"],
@@ -508,6 +542,8 @@ def _parse_row(
         phones=values.get("phone", ()),
         home_address=values.get("home_address", ""),
         work_address=values.get("work_address", ""),
+        interest_fees=values.get("interest_fees"),
+        paid=values.get("paid"),
     )
     return row, values, errors
 
@@ -637,12 +673,23 @@ def row_problems(row: PlacementRow) -> list[RowError]:
             )
     if row.currency not in Currency.values:
         bad("currency", _("must be one of %(values)s") % {"values": ", ".join(Currency.values)})
-    for name in ("principal", "outstanding"):
+    for name in ("principal", "outstanding", *AMOUNT_BREAKDOWN):
         amount = getattr(row, name)
+        if amount is None and name in AMOUNT_BREAKDOWN:
+            continue
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
             bad(name, _("must be a non-negative amount"))
         elif amount != round_money(amount, row.currency if row.currency in MINOR_UNITS else "CNY"):
             bad(name, _("has too many decimal places"))
+    if not errors:
+        problem = breakdown_problem(
+            principal=row.principal,
+            outstanding=row.outstanding,
+            interest_fees=row.interest_fees,
+            paid=row.paid,
+        )
+        if problem:
+            bad("outstanding", problem, "AMOUNTS_DO_NOT_ADD_UP")
     if not isinstance(row.overdue_since, dt.date):
         bad("overdue_since", _("is not a date"))
     for phone in row.phones:

@@ -256,6 +256,10 @@ class DebtorAddress(TimeStampedModel):
         verbose_name=_("verified by"),
     )
     note = models.CharField(_("note"), max_length=400, blank=True)
+    # Where the address is (WGS 84), when known: check-in shows the agents' distance to it. Sensitive
+    # like the address itself: never in the audit trail or logs.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -310,6 +314,14 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
     outstanding = models.DecimalField(_("outstanding amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     overdue_since = models.DateField(_("overdue since"))
+    # The creditor's breakdown of `outstanding` (placement file, optional): the debtor's statement shows
+    # principal + interest and fees - paid before placement = outstanding when they are known.
+    interest_fees = models.DecimalField(
+        _("interest and fees"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    paid_before_placement = models.DecimalField(
+        _("paid before placement"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     team = models.ForeignKey(
         "accounts.Team",
         on_delete=models.PROTECT,
@@ -387,10 +399,25 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
 
     @transition(
         field=stage,
-        source=[Stage.VERIFIED, Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN],
+        source=[Stage.VERIFIED, Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN, Stage.ON_SITE],
         target=Stage.VISITS_REFUSED,
     )
     def refuse_visits(self, *, at: dt.datetime) -> None:
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=[Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN], target=Stage.ON_SITE)
+    def start_on_site(self, *, at: dt.datetime) -> None:
+        """The agents of the visit are on site (enough of them checked in)."""
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=Stage.ON_SITE, target=Stage.CONVERSATION_LOGGED)
+    def log_conversation(self, *, at: dt.datetime) -> None:
+        """The visit ended with a repayment agreement to draft: the case waits for the agreement."""
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=Stage.ON_SITE, target=Stage.FOLLOW_UP)
+    def follow_up_after_visit(self, *, at: dt.datetime) -> None:
+        """The visit ended (promise, refusal, reschedule, debtor not met, left or aborted): follow up."""
         self.stage_changed_at = at
 
     @transition(field=stage, source=Stage.VISITS_REFUSED, target=Stage.VERIFIED)

@@ -9,7 +9,8 @@ decision row (`override_of`) and its own audit event.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +23,7 @@ from common.pii import digest
 from . import audit
 from .models import RuleDecision, RulePack
 from .rules import PackParams, VisitFacts, check_visit
+from .rules.onsite import OnSiteFacts, check_onsite
 
 
 def _trace(failure: Failure) -> dict[str, Any]:
@@ -61,12 +63,33 @@ class Evaluation:
         return DomainError(self.blocking)
 
 
+def _outcome(failures: list[Failure]) -> str:
+    if any(f.level == "refuse" for f in failures):
+        return RuleDecision.Outcome.REFUSED
+    if failures:
+        return RuleDecision.Outcome.WARNED
+    return RuleDecision.Outcome.ALLOWED
+
+
+def carry_overrides(failures: list[Failure], overridden: Mapping[str, int]) -> list[Failure]:
+    """A refusal a supervisor already overrode for this visit (e.g. NOTICE_LEAD_TIME on approval) does not
+    refuse again later (check-in): it is kept as a warning that names the override decision."""
+    carried = []
+    for failure in failures:
+        if failure.level == "refuse" and failure.overridable and failure.code in overridden:
+            note = _("overridden earlier, decision #%(n)d") % {"n": overridden[failure.code]}
+            failure = replace(failure, level="warn", message=f"{failure.message} ({note})")
+        carried.append(failure)
+    return carried
+
+
 @transaction.atomic
-def evaluate(
+def record(
     *,
     action: str,
     moment: str,
-    facts: VisitFacts,
+    failures: list[Failure],
+    inputs: dict[str, Any],
     pack: RulePack,
     actor: Any,
     now: dt.datetime,
@@ -75,24 +98,10 @@ def evaluate(
     object_id: str = "",
     case_id: int | None = None,
 ) -> Evaluation:
-    """Run the checks due at `moment` and record the decision (allowed, warned or refused)."""
-    params = PackParams.from_pack(pack)
-    failures = check_visit(moment=moment, facts=facts, pack=params, now=now)
-    blocking = [f for f in failures if f.level == "refuse"]
-    if blocking:
-        outcome = RuleDecision.Outcome.REFUSED
-    elif failures:
-        outcome = RuleDecision.Outcome.WARNED
-    else:
-        outcome = RuleDecision.Outcome.ALLOWED
+    """Record a decision (allowed, warned or refused) on failures already computed, with its audit event."""
+    outcome = _outcome(failures)
     if obj is not None:
         object_type, object_id = audit.object_ref(obj)
-    inputs = {
-        "moment": moment,
-        "facts": facts.as_trace(),
-        "pack": params.as_trace(),
-        "now": audit.format_at(now),
-    }
     decision = RuleDecision.objects.create(
         at=now,
         action=action,
@@ -121,6 +130,78 @@ def evaluate(
         },
     )
     return Evaluation(decision, failures)
+
+
+@transaction.atomic
+def evaluate(
+    *,
+    action: str,
+    moment: str,
+    facts: VisitFacts,
+    pack: RulePack,
+    actor: Any,
+    now: dt.datetime,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    case_id: int | None = None,
+    overridden: Mapping[str, int] | None = None,
+) -> Evaluation:
+    """Run the visit checks due at `moment` and record the decision (allowed, warned or refused).
+
+    `overridden`: rule codes a supervisor already overrode for this subject (code → override decision
+    id); such a failure is recorded as a warning instead of refusing again."""
+    params = PackParams.from_pack(pack)
+    failures = check_visit(moment=moment, facts=facts, pack=params, now=now)
+    if overridden:
+        failures = carry_overrides(failures, overridden)
+    inputs = {
+        "moment": moment,
+        "facts": facts.as_trace(),
+        "pack": params.as_trace(),
+        "now": audit.format_at(now),
+    }
+    return record(
+        action=action,
+        moment=moment,
+        failures=failures,
+        inputs=inputs,
+        pack=pack,
+        actor=actor,
+        now=now,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+    )
+
+
+@transaction.atomic
+def evaluate_onsite(
+    *,
+    action: str,
+    moment: str,
+    facts: OnSiteFacts,
+    pack: RulePack,
+    actor: Any,
+    now: dt.datetime,
+    obj: Model | None = None,
+    case_id: int | None = None,
+) -> Evaluation:
+    """Run the on-site checks due at `moment` (compliance/rules/onsite.py) and record the decision."""
+    failures = check_onsite(moment=moment, facts=facts)
+    inputs = {"moment": moment, "facts": facts.as_trace(), "now": audit.format_at(now)}
+    return record(
+        action=action,
+        moment=moment,
+        failures=failures,
+        inputs=inputs,
+        pack=pack,
+        actor=actor,
+        now=now,
+        obj=obj,
+        case_id=case_id,
+    )
 
 
 @transaction.atomic

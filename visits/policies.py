@@ -22,7 +22,12 @@ from common.errors import PermissionRefused
 
 from .models import Visit, VisitState
 
+# Before anyone went: the visit can still be cancelled (and blocks planning another).
 LIVE_STATES = (VisitState.PLANNED, VisitState.RETURNED, VisitState.APPROVED, VisitState.NOTIFIED)
+# In progress: no other visit may be planned on the case meanwhile.
+IN_PROGRESS_STATES = (*LIVE_STATES, VisitState.ON_SITE)
+# On site and after, until the supervisor accepts the log: agents may still add evidence.
+EVIDENCE_STATES = (VisitState.ON_SITE, VisitState.COMPLETED, VisitState.CORRECTION)
 
 
 def _global(user: Any, perm: str) -> bool:
@@ -128,3 +133,52 @@ def can_edit_templates(user: Any) -> bool:
     from accounts.roles import has_role
 
     return has_role(user, Role.SUPERVISOR, Role.COMPLIANCE_OFFICER)
+
+
+# --- on site: check-in, the visit log, evidence, attestations, review -------------------------------
+
+
+def is_visit_agent(user: Any, visit: Visit) -> bool:
+    """An active field agent named on this visit (the only people who act on site)."""
+    from accounts.models import Role
+    from accounts.roles import has_role
+
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and bool(user.is_active)
+        and user.pk in _agent_ids(visit)
+        and has_role(user, Role.FIELD_AGENT)
+        and user.has_perm("visits.plan_visit")
+    )
+
+
+def can_check_in(user: Any, visit: Visit) -> bool:
+    return is_visit_agent(user, visit)
+
+
+def can_fill_log(user: Any, visit: Visit) -> bool:
+    """Fill the visit log (checks, conversation, outcome), hand over the statement, complete the visit."""
+    return is_visit_agent(user, visit)
+
+
+def can_attest(user: Any, visit: Visit) -> bool:
+    return is_visit_agent(user, visit)
+
+
+def can_add_evidence(user: Any, visit: Visit) -> bool:
+    return is_visit_agent(user, visit)
+
+
+def can_review_log(user: Any, visit: Visit) -> bool:
+    """Accept or return a visit log: a supervisor of the team who did not go on the visit."""
+    return is_team_supervisor(user, visit.case) and user.pk not in _agent_ids(visit)
+
+
+def can_abort(user: Any, visit: Visit) -> bool:
+    """End an on-site visit that cannot be completed: a supervisor of the team not on the visit."""
+    return can_review_log(user, visit)
+
+
+def can_view_statement(user: Any, visit: Visit) -> bool:
+    """The debt statement shown to the debtor: whoever sees the visit."""
+    return can_view(user, visit)

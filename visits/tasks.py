@@ -55,3 +55,10 @@ def flag_notice_lead_time_at_risk() -> list[int]:
     from .services import notice_lead_time_flag
 
     return notice_lead_time_flag()
+
+
+@shared_task(name="visits.tasks.notify_log_submitted")
+def notify_log_submitted(visit_id: int) -> int:
+    from .services import notify_log_submitted as notify
+
+    return notify(visit_id=visit_id)

@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -235,10 +236,24 @@ def identity_check_revoke(*, case: Case, actor: User, reason: str) -> Case:
 @refusals_audited("debtor.address_added")
 @transaction.atomic
 def address_add(
-    *, case: Case, actor: User, kind: str, text: str, time_zone: str, source: str, note: str = ""
+    *,
+    case: Case,
+    actor: User,
+    kind: str,
+    text: str,
+    time_zone: str,
+    source: str,
+    note: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
 ) -> DebtorAddress:
+    """Add an address; its coordinates (both or neither) let check-in show the agents' distance to it."""
     case = _lock(case)
     policies.require(policies.can_work_on(actor, case))
+    if (latitude is None) != (longitude is None):
+        raise DomainError(
+            [Failure("INVALID_INPUT", _("Give both latitude and longitude, or neither."), "", "latitude")]
+        )
     address = DebtorAddress(
         debtor=case.debtor,
         kind=kind,
@@ -246,6 +261,8 @@ def address_add(
         time_zone=time_zone,
         source=source,
         note=note.strip(),
+        latitude=latitude,
+        longitude=longitude,
     )
     _full_clean(address)
     address._history_user = actor
@@ -255,7 +272,12 @@ def address_add(
         action="debtor.address_added",
         obj=address,
         case_id=case.pk,
-        data={"kind": kind, "source": source, "address_digest": digest(address.text, kind="address")},
+        data={
+            "kind": kind,
+            "source": source,
+            "address_digest": digest(address.text, kind="address"),
+            "coordinates": latitude is not None,
+        },
     )
     return address
 

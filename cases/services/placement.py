@@ -66,7 +66,18 @@ CHUNK = 900  # ids per IN (...) query: below SQLite's historic 999-variable limi
 BATCH = 1000  # rows per INSERT
 PREVIEW_ROWS = 50
 MAX_STORED_ERRORS = 5000
-UPDATABLE_FIELDS = ("contract_no", "product", "principal", "outstanding", "currency", "overdue_since")
+UPDATABLE_FIELDS = (
+    "contract_no",
+    "product",
+    "principal",
+    "outstanding",
+    "currency",
+    "overdue_since",
+    "interest_fees",
+    "paid",
+)
+# PlacementRow attribute → Case field, where the names differ.
+CASE_FIELD = {"paid": "paid_before_placement"}
 HISTORY_REASON = "placement import"
 
 
@@ -322,7 +333,11 @@ def _plan(*, creditor: Creditor, rows: Sequence[PlacementRow], today: dt.date, l
                         "CASE_DEBTOR_MISMATCH",
                     )
                 )
-            changed = [name for name in UPDATABLE_FIELDS if getattr(case, name) != getattr(row, name)]
+            changed = [
+                name
+                for name in UPDATABLE_FIELDS
+                if getattr(case, CASE_FIELD.get(name, name)) != getattr(row, name)
+            ]
             if "product" in changed:
                 current = mandates_by_id.get(case.mandate_id) if case.mandate_id else None
                 if current is None or not current.covers(product=row.product, on=today):
@@ -521,6 +536,8 @@ def _write(*, plan: _Plan, creditor: Creditor, supervisor: User, actor: User) ->
             outstanding=row.outstanding,
             currency=row.currency,
             overdue_since=row.overdue_since,
+            interest_fees=row.interest_fees,
+            paid_before_placement=row.paid,
             team_id=supervisor.team_id,
             supervisor=supervisor,
         )
@@ -534,9 +551,9 @@ def _write(*, plan: _Plan, creditor: Creditor, supervisor: User, actor: User) ->
     for row, case, changed in plan.updates:
         for name in changed:
             if name != "mandate":
-                setattr(case, name, getattr(row, name))
+                setattr(case, CASE_FIELD.get(name, name), getattr(row, name))
         case.updated_at = now
-        changed_fields.update(changed)
+        changed_fields.update(CASE_FIELD.get(name, name) for name in changed)
     if plan.updates:
         bulk_update_with_history(
             [case for _r, case, _c in plan.updates],

@@ -45,7 +45,10 @@ SRC = {
     "PLACE_ALLOWED": _("Reg F 12 CFR 1006.6(b)(1)(ii), (b)(3)"),
     "ADDRESS_UNVERIFIED": _("FieldLedger procedure, stage 1: nothing is planned on an unverified address"),
     "LIMITATION": _("PRC Civil Code art. 188, 195; Reg F 12 CFR 1006.26(b)"),
+    "VISIT_WINDOW": _("FCA CONC 7.9.12R (notice of the date and likely time); FieldLedger visit procedure"),
 }
+# How early before the notified window the agents may check in.
+CHECK_IN_EARLY = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -463,6 +466,27 @@ def check_mandate(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list
     return failures
 
 
+def check_visit_window(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
+    """At check-in: the agents arrive within the window the debtor was told of (from 30 minutes before
+    its start until its end); outside it the debtor does not expect them. Judged on the instant of the
+    check-in (`facts.at`); a planned window is its own window, so without an instant it passes."""
+    at = facts.at
+    if at is None or facts.window_start - CHECK_IN_EARLY <= at <= facts.window_end:
+        return []
+    zone = _zone(facts)
+    local = at.astimezone(zone) if zone else at
+    start = facts.window_start.astimezone(zone) if zone else facts.window_start
+    end = facts.window_end.astimezone(zone) if zone else facts.window_end
+    return [
+        _fail(
+            "VISIT_WINDOW",
+            _("It is %(time)s; the debtor was told to expect the visit %(start)s–%(end)s.")
+            % {"time": f"{local:%Y-%m-%d %H:%M}", "start": f"{start:%Y-%m-%d %H:%M}", "end": f"{end:%H:%M}"},
+            "window",
+        )
+    ]
+
+
 CHECKS: dict[str, Callable[[VisitFacts, PackParams, dt.datetime], list[Failure]]] = {
     "MANDATE_VALID": check_mandate,
     "AGENT_QUALIFIED": check_agent_qualified,
@@ -477,6 +501,7 @@ CHECKS: dict[str, Callable[[VisitFacts, PackParams, dt.datetime], list[Failure]]
     "VULNERABLE": check_vulnerable,
     "PLACE_ALLOWED": check_place_allowed,
     "LIMITATION": check_limitation,
+    "VISIT_WINDOW": check_visit_window,
 }
 
 _PLAN = (
@@ -502,6 +527,7 @@ CHECKS_BY_MOMENT: dict[str, tuple[str, ...]] = {
         "AGENT_QUALIFIED",
         "MIN_AGENTS",
         "CONTACT_WINDOW",
+        "VISIT_WINDOW",
         "NOTICE_LEAD_TIME",
         "VISIT_REFUSED",
         "CEASE_CONTACT",
@@ -510,6 +536,9 @@ CHECKS_BY_MOMENT: dict[str, tuple[str, ...]] = {
         "VULNERABLE",
     ),
 }
+# One agent's own check-in: everything of "check_in" but the number of agents on site, which is judged
+# when the visit starts (once enough of them have checked in).
+CHECKS_BY_MOMENT["check_in_agent"] = tuple(c for c in CHECKS_BY_MOMENT["check_in"] if c != "MIN_AGENTS")
 
 
 def check_visit(

@@ -131,6 +131,10 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FIELDLEDGER_MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# Largest evidence files of a visit, by kind (judged by content, not by name).
+EVIDENCE_MAX_PHOTO_BYTES = env.int("EVIDENCE_MAX_PHOTO_BYTES", default=20 * 1024 * 1024)
+EVIDENCE_MAX_AUDIO_BYTES = env.int("EVIDENCE_MAX_AUDIO_BYTES", default=100 * 1024 * 1024)
+EVIDENCE_MAX_VIDEO_BYTES = env.int("EVIDENCE_MAX_VIDEO_BYTES", default=300 * 1024 * 1024)
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -618,6 +618,7 @@ def everything_wrong() -> VisitFacts:
         vulnerable=True,
         counted_visits=visits((11, 26), (11, 27)),
         notice_given_at=None,
+        at=at(2026, 11, 28, 5),  # an instant before the window (VISIT_WINDOW) and the hours
     )
 
 
@@ -665,3 +666,37 @@ def test_the_trace_is_json_and_names_agents_by_id_only():
     assert trace["overdue_since"] == "2020-01-01"
     assert json.dumps(CN.as_trace())
     assert CN.as_trace()["limitation_years"] == 3
+
+
+# --- VISIT_WINDOW: check-in within the notified window ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "refused"),
+    [
+        (at(2026, 11, 26, 9, 29), True),  # 31 minutes early
+        (at(2026, 11, 26, 9, 30), False),  # 30 minutes early: in time
+        (at(2026, 11, 26, 12, 0), False),  # the window's last minute
+        (at(2026, 11, 26, 12, 1), True),  # after the window: the debtor no longer expects anyone
+    ],
+)
+def test_check_in_is_judged_against_the_notified_window(when, refused):
+    failures = check_visit(
+        moment="check_in",
+        facts=facts(at=when, checked_in_agents=(1, 2)),
+        pack=CN,
+        now=when,
+        only=["VISIT_WINDOW"],
+    )
+
+    assert [f.code for f in failures] == (["VISIT_WINDOW"] if refused else [])
+
+
+def test_one_agents_check_in_does_not_count_the_agents_on_site():
+    lone = facts(at=at(2026, 11, 26, 10, 5), checked_in_agents=(1,))
+
+    agent_moment = check_visit(moment="check_in_agent", facts=lone, pack=CN, now=lone.at)
+    start_moment = check_visit(moment="check_in", facts=lone, pack=CN, now=lone.at)
+
+    assert agent_moment == []
+    assert [f.code for f in start_moment] == ["MIN_AGENTS"]

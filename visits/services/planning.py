@@ -277,7 +277,7 @@ def _address_failure() -> Failure:
 
 
 def _live_visits(case: Case, *, exclude: int | None = None) -> Any:
-    return Visit.objects.filter(case_id=case.pk, state__in=policies.LIVE_STATES).exclude(pk=exclude)
+    return Visit.objects.filter(case_id=case.pk, state__in=policies.IN_PROGRESS_STATES).exclude(pk=exclude)
 
 
 # --- deciding and overriding -----------------------------------------------------------------------

@@ -108,18 +108,27 @@ def _reminder_email(*, visit: Visit, kind: str, to: list[str]) -> EmailMessage:
     return EmailMessage(subject=f"Visit reminder: {start:%Y-%m-%d %H:%M}", body=body, to=to)
 
 
+def _expired(visit: Visit, now: dt.datetime) -> bool:
+    """Not approved by its start, or approved (and notified) but not started by the end of its window:
+    nobody went, or too few agents checked in (the agents cannot check in after the window)."""
+    if visit.state in (VisitState.PLANNED, VisitState.RETURNED):
+        return visit.window_start <= now
+    return visit.state in (VisitState.APPROVED, VisitState.NOTIFIED) and visit.window_end <= now
+
+
 def visit_plans_expire(*, now: dt.datetime | None = None) -> list[int]:
-    """Plans still not approved when their window starts expire; the case can be planned again when
-    no other visit of it is live."""
+    """Plans still not approved when their window starts, and approved visits nobody started by the end
+    of their window, expire; the case can be planned again when no other visit of it is live."""
     now = now or _now()
     expired = []
-    stale = Visit.objects.filter(
-        state__in=[VisitState.PLANNED, VisitState.RETURNED], window_start__lte=now
+    stale = (
+        Visit.objects.filter(state__in=[VisitState.PLANNED, VisitState.RETURNED], window_start__lte=now)
+        | Visit.objects.filter(state__in=[VisitState.APPROVED, VisitState.NOTIFIED], window_end__lte=now)
     ).values_list("pk", flat=True)
     for visit_id in list(stale):
         with transaction.atomic():
             visit = Visit.objects.select_for_update(of=("self",)).get(pk=visit_id)
-            if visit.state not in (VisitState.PLANNED, VisitState.RETURNED) or visit.window_start > now:
+            if not _expired(visit, now):
                 continue
             case = Case.objects.select_for_update(of=("self",)).get(pk=visit.case_id)
             old = visit.state
@@ -130,7 +139,12 @@ def visit_plans_expire(*, now: dt.datetime | None = None) -> list[int]:
                 action="visit.expired",
                 obj=visit,
                 case_id=case.pk,
-                data={"from": old, "to": visit.state, "window_start": visit.window_start},
+                data={
+                    "from": old,
+                    "to": visit.state,
+                    "window_start": visit.window_start,
+                    "checked_in": sorted(visit.check_ins.values_list("agent_id", flat=True)),
+                },
             )
             live = Visit.objects.filter(
                 case_id=case.pk,

@@ -1,4 +1,5 @@
-"""Reads for visits, and the facts the rule engine judges (built from the database, then passed pure)."""
+"""Reads for visits (planning, notices, pages), and the facts the rule engine judges (built from the
+database, then passed pure)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from compliance.models import Complaint, RuleDecision, RulePack
 from compliance.rules import AgentFacts, CaseFacts, VisitFacts
 
-from . import policies
-from .models import ContactResult, Notice, NoticeAnswer, Visit, VisitAgent, VisitState
+from .. import policies
+from ..models import ContactResult, Notice, NoticeAnswer, Visit, VisitAgent, VisitState
 
 
 def current_pack(code: str) -> RulePack:
@@ -54,16 +55,24 @@ def debtor_time_zones(case: Any, address: Any) -> tuple[str, ...]:
 
 
 def counted_visit_times(case: Any, *, exclude_visit_id: int | None = None) -> tuple[dt.datetime, ...]:
-    """Earlier visits on this debt that count toward the frequency cap (visits where nobody was met
-    do not count; a visit not yet checked in counts by its planned window)."""
-    live = [VisitState.PLANNED, VisitState.RETURNED, VisitState.APPROVED, VisitState.NOTIFIED]
+    """Visits on this debt that count toward the frequency cap, by their planned window: those not yet
+    made, those under way, and those made where someone was met (COMPLIANCE.md VISIT_FREQUENCY: visits
+    where nobody was met do not count). A visit ended without a log counts unless its record says
+    nobody was met."""
+    ahead = [*policies.LIVE_STATES, VisitState.ON_SITE]
     qs = Visit.objects.filter(case_id=case.pk).exclude(pk=exclude_visit_id)
-    planned = list(qs.filter(state__in=live).values_list("window_start", flat=True))
-    # Visits that happened: the contact record tells whether someone was met (check-in issue adds states).
+    planned = list(qs.filter(state__in=ahead).values_list("window_start", flat=True))
     met = list(
-        qs.filter(contacts__result=ContactResult.DEBTOR_MET).values_list("window_start", flat=True).distinct()
+        qs.filter(contacts__result__in=[ContactResult.DEBTOR_MET, ContactResult.OTHER_MET])
+        .values_list("window_start", flat=True)
+        .distinct()
     )
-    return tuple(sorted(set(planned) | set(met)))
+    aborted = list(
+        qs.filter(state=VisitState.ABORTED)
+        .exclude(contacts__result=ContactResult.NOT_MET)
+        .values_list("window_start", flat=True)
+    )
+    return tuple(sorted(set(planned) | set(met) | set(aborted)))
 
 
 def latest_accepted_notice(visit: Visit) -> Notice | None:

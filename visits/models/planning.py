@@ -1,7 +1,8 @@
 """Visit plans, their notices, every contact attempt, and the debtor's verification link.
 
 The visit `state` is its own django-fsm-2 protected field; transition bodies only set fields, the
-services in visits/services.py check, save and audit.
+services in visits/services/ check, save and audit. The on-site records (check-ins, the visit log,
+evidence, attestations) are in visits/models/onsite.py.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class VisitState(models.TextChoices):
     RETURNED = "returned", _("Returned to the planner")
     APPROVED = "approved", _("Approved")
     NOTIFIED = "notified", _("Notice given")
+    ON_SITE = "on_site", _("On site")
+    COMPLETED = "completed", _("Completed, awaiting review")
+    CORRECTION = "correction", _("Returned for correction")
+    ACCEPTED = "accepted", _("Completed and accepted")
+    ABORTED = "aborted", _("Ended without a log")
     CANCELLED = "cancelled", _("Cancelled")
     REFUSED = "refused", _("Refused by the debtor")
     EXPIRED = "expired", _("Expired")
@@ -89,6 +95,12 @@ class Visit(ConcurrentTransitionMixin, TimeStampedModel):
         _("state"), default=VisitState.PLANNED, choices=VisitState.choices, protected=True, db_index=True
     )
     state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)
+    # On site (visits/services/onsite.py): when enough agents checked in, when the log was completed,
+    # the outcome of the log in force (a copy, for lists, the API and the frequency count).
+    on_site_at = models.DateTimeField(_("on site since"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=24, blank=True)
+    abort_reason = models.TextField(_("reason ended without a log"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -145,10 +157,41 @@ class Visit(ConcurrentTransitionMixin, TimeStampedModel):
 
     @transition(
         field=state,
-        source=[VisitState.PLANNED, VisitState.RETURNED, VisitState.APPROVED],
+        source=[VisitState.PLANNED, VisitState.RETURNED, VisitState.APPROVED, VisitState.NOTIFIED],
         target=VisitState.EXPIRED,
     )
     def expire(self, *, at: dt.datetime) -> None:
+        """Not approved by its start, or nobody went (no check-in before the window ended)."""
+        self.state_changed_at = at
+
+    # A pack without required notice (US) lets an approved visit start without one.
+    @transition(field=state, source=[VisitState.APPROVED, VisitState.NOTIFIED], target=VisitState.ON_SITE)
+    def start_on_site(self, *, at: dt.datetime) -> None:
+        self.on_site_at = at
+        self.state_changed_at = at
+
+    @transition(field=state, source=VisitState.ON_SITE, target=VisitState.COMPLETED)
+    def complete(self, *, outcome: str, at: dt.datetime) -> None:
+        self.outcome = outcome
+        self.completed_at = at
+        self.state_changed_at = at
+
+    @transition(field=state, source=VisitState.COMPLETED, target=VisitState.ACCEPTED)
+    def accept_log(self, *, at: dt.datetime) -> None:
+        self.state_changed_at = at
+
+    @transition(field=state, source=VisitState.COMPLETED, target=VisitState.CORRECTION)
+    def return_log(self, *, at: dt.datetime) -> None:
+        self.state_changed_at = at
+
+    @transition(field=state, source=VisitState.CORRECTION, target=VisitState.COMPLETED)
+    def resubmit_log(self, *, at: dt.datetime) -> None:
+        self.state_changed_at = at
+
+    @transition(field=state, source=VisitState.ON_SITE, target=VisitState.ABORTED)
+    def abort(self, *, reason: str, at: dt.datetime) -> None:
+        """A supervisor ends an on-site visit that cannot be completed (e.g. an agent cannot attest)."""
+        self.abort_reason = reason
         self.state_changed_at = at
 
 
@@ -242,6 +285,7 @@ class ContactResult(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
     DEBTOR_MET = "debtor_met", _("Debtor met")
+    OTHER_MET = "other_met", _("Someone other than the debtor met")
     NOT_MET = "not_met", _("Nobody met")
 
 

@@ -23,7 +23,7 @@ WORKDIR /app
 # ([tool.setuptools] packages = []), so this non-editable install brings the pinned dependencies
 # only; the application runs from the code copied into /app below.
 COPY pyproject.toml constraints.txt README.md ./
-RUN pip install -c constraints.txt .
+RUN pip install -c constraints.txt '.[s3]'
 
 COPY . .
 

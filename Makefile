@@ -33,7 +33,7 @@ $(INSTALL_STAMP): pyproject.toml constraints.txt
 		$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: sudo apt-get install python3-venv" >&2; exit 1; }; \
 	}
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,s3]'
 	@touch $@
 
 $(STATIC_STAMP): $(INSTALL_STAMP) $(STATIC_SOURCES)
@@ -41,6 +41,7 @@ $(STATIC_STAMP): $(INSTALL_STAMP) $(STATIC_SOURCES)
 	@touch $@
 
 run: install $(STATIC_STAMP)
+	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no Chinese font found; PDFs in Chinese need one: sudo apt-get install fonts-wqy-zenhei libharfbuzz-subset0" >&2
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
@@ -73,7 +74,7 @@ diagram: install
 constraints:
 	lock=$$(mktemp -d); trap 'rm -rf "$$lock"' EXIT; \
 	$(PYTHON) -m venv "$$lock"; \
-	"$$lock/bin/python" -m pip install --quiet -c constraints.txt -e '.[dev]'; \
+	"$$lock/bin/python" -m pip install --quiet -c constraints.txt -e '.[dev,s3]'; \
 	{ sed -n '/^#/p' constraints.txt; \
 	  "$$lock/bin/python" -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; \
 	} > constraints.txt.new; \

@@ -65,6 +65,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "visits.view_visit",
         "visits.view_notice",
         "visits.view_contactattempt",
+        "visits.view_visitcheckin",
+        "visits.view_visitlog",
+        "visits.view_evidence",
+        "visits.view_conductattestation",
     ),
     "administrator": (
         "accounts.add_user",

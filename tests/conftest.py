@@ -122,3 +122,16 @@ FROZEN_START = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 def _fixed_calendar():  # type: ignore[no-untyped-def]
     with time_machine.travel(FROZEN_START, tick=True):
         yield
+
+
+@pytest.fixture
+def shipped_rule_packs(db):  # type: ignore[no-untyped-def]
+    """The rule packs the data migrations ship, back after another transactional test's flush emptied
+    them (pytest-django's flush keeps no migration data; serialized rollback clashes with the role groups
+    that post_migrate recreates). Later migrations that ship packs should be added here."""
+    import importlib
+
+    from django.apps import apps
+
+    module = importlib.import_module("compliance.migrations.0004_shipped_rule_packs")
+    module.create(apps, None)

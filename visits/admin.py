@@ -5,7 +5,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import ReadOnlyAdminMixin
 
-from .models import ContactAttempt, Notice, Visit, VisitAgent, VisitToken
+from .models import (
+    ConductAttestation,
+    ContactAttempt,
+    Evidence,
+    Notice,
+    Visit,
+    VisitAgent,
+    VisitCheckIn,
+    VisitLog,
+    VisitToken,
+)
 
 
 class VisitAgentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -54,3 +64,39 @@ class VisitTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("visit", "expires_at", "created_at")
     list_select_related = ("visit",)
     exclude = ("token_digest",)
+
+
+# --- on site: read-only; everything is written by the on-site services -----------------------------
+
+
+@admin.register(VisitCheckIn)
+class VisitCheckInAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("visit", "agent", "at", "position_status", "accuracy_m", "distance_m")
+    list_filter = ("position_status",)
+    list_select_related = ("visit", "agent")
+    exclude = ("latitude", "longitude", "idempotency_key")  # an agent's location: shown on the report only
+
+
+@admin.register(VisitLog)
+class VisitLogAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("visit", "version", "status", "outcome", "submitted_at", "late", "reviewed_by")
+    list_filter = ("status", "outcome", "late")
+    list_select_related = ("visit", "reviewed_by")
+    exclude = ("submit_key",)
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Files are opened from the visit page only (permission-checked and recorded), never from here."""
+
+    list_display = ("visit", "kind", "original_name", "size", "sha256", "duplicate_of", "uploaded_at")
+    list_filter = ("kind",)
+    list_select_related = ("visit",)
+    exclude = ("file", "idempotency_key")
+
+
+@admin.register(ConductAttestation)
+class ConductAttestationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("visit", "agent", "at")
+    list_select_related = ("visit", "agent")
+    exclude = ("idempotency_key",)

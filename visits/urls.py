@@ -1,4 +1,5 @@
-"""Visit URLs (app_name "visits"): planning pages here, then the notice pages of visits/notice_urls.py."""
+"""Visit URLs (app_name "visits"): planning pages here, then the notice pages of visits/notice_urls.py and
+the on-site pages of visits/onsite_urls.py."""
 
 from django.urls import path
 
@@ -19,6 +20,8 @@ planning_urlpatterns = [
 ]
 
 # --- notices, contacts, the public verification page: owned by visits/notice_urls.py ---------------
+# --- on site: the wizard, statement, evidence, report and review: visits/onsite_urls.py ----------
 from .notice_urls import notice_urlpatterns  # noqa: E402
+from .onsite_urls import onsite_urlpatterns  # noqa: E402
 
-urlpatterns = planning_urlpatterns + notice_urlpatterns
+urlpatterns = planning_urlpatterns + notice_urlpatterns + onsite_urlpatterns

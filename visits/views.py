@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from cases import policies as case_policies
@@ -22,7 +23,7 @@ from common.views import report_form_errors as _form_errors
 from common.views import report_refusal as _report
 from compliance.models import RuleDecision
 
-from . import forms, policies, selectors, services
+from . import forms, onsite_views, policies, selectors, services
 from .models import ChecklistItem, Visit, VisitState
 from .services import RulesRefused
 
@@ -189,11 +190,26 @@ def _notices_section(request: HttpRequest, visit: Visit) -> dict[str, Any] | Non
     return section(request, visit) if section else None
 
 
+# What each kind of rule decision about a visit is called on its page.
+DECISION_LABELS = {
+    "visit.plan": _lazy("Planning"),
+    "visit.approve": _lazy("Approval"),
+    "notice.record": _lazy("Prior notice"),
+    "visit.check_in": _lazy("Check-in"),
+    "visit.start": _lazy("Start on site"),
+    "visit.checks": _lazy("Identity and credentials"),
+    "visit.conversation": _lazy("Conversation"),
+    "visit.complete": _lazy("Completion"),
+}
+
+
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.visit_detail(request.user, pk)
     if detail is None:
         raise Http404
     visit, user = detail.visit, request.user
+    for decision in detail.decisions:
+        decision.label = DECISION_LABELS.get(decision.action, decision.action)  # type: ignore[attr-defined]
     can_override = policies.can_override(user, visit) and visit.state == VisitState.PLANNED
     refused_approval = next(
         (
@@ -236,6 +252,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "reason_form": forms.ReasonForm(),
             "notices": _notices_section(request, visit),
+            "onsite": onsite_views.onsite_section(request, visit),
         },
     )
 

@@ -79,8 +79,14 @@ def test_seed_cases_through_the_import_and_verification_services():
     assert set(policies.cases_visible_to(supervisor)) == set(cases)
     assert CaseAssignment.objects.count() == 20
     assert {CaseAssignment.objects.filter(agent=a).count() for a in agents} == {10}
-    verified = cases.filter(stage=Stage.VERIFIED)
-    assert verified.count() == 6  # 30% of 20
+    # 30% of 20 verified; three of them then carry the demo visits (visits/demo.py) and moved on.
+    verified = cases.exclude(stage=Stage.NEW)
+    assert verified.count() == 6
+    assert sorted(cases.exclude(stage__in=[Stage.NEW, Stage.VERIFIED]).values_list("stage", flat=True)) == [
+        Stage.FOLLOW_UP,
+        Stage.NOTICE_GIVEN,
+        Stage.VISIT_PLANNED,
+    ]
     for case in verified:
         assert case.documents.filter(kind="contract").exists()
         assert case.assessments.exists()
@@ -129,3 +135,17 @@ def test_tiny_pdf_is_a_pdf():
     assert pdf.startswith(b"%PDF-1.4")
     assert pdf.rstrip().endswith(b"%%EOF")
     assert b"Hello \\(world\\)" in pdf
+
+
+def test_the_demo_visits_are_made_through_the_visit_services():
+    from visits.models import Visit, VisitState
+
+    seed("--cases", "20")
+
+    states = sorted(Visit.objects.values_list("state", flat=True))
+    assert states == sorted([VisitState.NOTIFIED, VisitState.COMPLETED, VisitState.PLANNED])
+    made = Visit.objects.get(state=VisitState.COMPLETED)
+    assert made.logs.get().outcome == "promise_to_pay"
+    assert made.attestations.count() == 2
+    assert AuditEvent.objects.filter(action="visit.completed", object_id=str(made.pk)).exists()
+    assert verify_chain().ok

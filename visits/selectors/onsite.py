@@ -136,7 +136,7 @@ class OnSiteView:
         return [
             {"name": "check-in", "label": _("Check in"), "done": self.visit.on_site_at is not None},
             {"name": "checks", "label": _("Identity"), "done": bool(log and log.checks_confirmed)},
-            {"name": "conversation", "label": _("Conversation"), "done": conversation_done},
+            {"name": "conversation", "label": _("Talk"), "done": conversation_done},
             {"name": "outcome", "label": _("Outcome"), "done": bool(log and log.outcome)},
             {"name": "evidence", "label": _("Evidence"), "done": bool(self.evidence)},
             {"name": "finish", "label": _("Finish"), "done": self.visit.completed_at is not None},

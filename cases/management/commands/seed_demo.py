@@ -4,7 +4,8 @@ Everything goes through the services a real placement uses, so demo cases carry 
 events like any other: users and the team through accounts.services, the cases as PlacementRows through
 `placement_import` (the same bulk service as a file import), agents round-robin through
 `case_assign_agents` (or, above 2000 cases, its bulk twin `placement_assign_round_robin`), and about 30%
-of the cases (at most 300) verified by their agent through the stage-1 services.
+of the cases (at most 300) verified by their agent through the stage-1 services. Then the demo steps the
+later stages registered in common/demo.py (e.g. visits/demo.py) run.
 
 Idempotent: when the DEMO creditor exists, it prints the logins and stops. Reproducible: Faker and the
 random choices use a fixed seed.
@@ -30,6 +31,7 @@ from cases import services
 from cases.importing import PlacementRow
 from cases.models import Case, Creditor, DebtorAddress, FactSource, IdType, Level
 from cases.services import reference
+from common import demo
 from compliance.rules import resident_id_check_char
 
 DEMO_CREDITOR = "DEMO"
@@ -200,6 +202,9 @@ class Command(BaseCommand):
             self._logins(password)
             creditor = self._creditor(people["supervisor"])
             self._cases(count=count, creditor=creditor, people=people)
+            # Later stages (visits, ...) add their demo records through their own services.
+            if count:
+                demo.run_all(people=people, creditor=creditor, write=self.stdout.write)
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f} s.")
         self._logins(password)
 

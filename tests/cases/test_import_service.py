@@ -504,3 +504,25 @@ def test_round_robin_refuses_other_team_agents_and_other_supervisors(
         services.placement_assign_round_robin(cases=cases, agents=[agent], actor=supervisor)
     assert twice.value.codes == ["CASE_ALREADY_ASSIGNED"]
     assert CaseAssignment.objects.count() == 1
+
+
+def test_the_breakdown_is_stored_and_updated_like_the_other_amounts(placing, supervisor):
+    run(
+        placing,
+        [valid_row(1, principal="8000", outstanding="8500.50", interest_fees="1500.50", paid="1000")],
+        supervisor,
+    )
+    case = Case.objects.get(external_ref="REF-00001")
+    assert (case.interest_fees, case.paid_before_placement) == (Decimal("1500.50"), Decimal("1000.00"))
+
+    report = run(
+        placing,
+        [valid_row(1, principal="8000", outstanding="8500.50", interest_fees="2000.50", paid="1500")],
+        supervisor,
+    )
+
+    case.refresh_from_db()
+    assert report.updated == ["REF-00001"]
+    assert (case.interest_fees, case.paid_before_placement) == (Decimal("2000.50"), Decimal("1500.00"))
+    event = AuditEvent.objects.filter(action="case.import_updated").latest("seq")
+    assert event.data["changed"] == ["interest_fees", "paid"]

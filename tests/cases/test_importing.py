@@ -322,3 +322,64 @@ def test_excel_serial_dates_follow_excel():
     assert importing.clean_date("45000") == dt.date(2023, 3, 15)
     with pytest.raises(importing.CellProblem):
         importing.clean_date(20240115)
+
+
+# --- the optional breakdown of the outstanding amount (the debtor's statement) ---------------------
+
+
+def test_a_breakdown_that_adds_up_is_read():
+    result = parse_placement(
+        csv_bytes(
+            [
+                valid_row(
+                    1, principal="12,000.00", outstanding="8,500.50", interest_fees="1,500.50", paid="5,000"
+                )
+            ]
+        ),
+        "p.csv",
+    )
+
+    (row,) = result.rows
+    assert row.interest_fees == Decimal("1500.50")
+    assert row.paid == Decimal("5000.00")
+
+
+def test_a_breakdown_that_does_not_add_up_is_refused_naming_the_sum():
+    result = parse_placement(
+        csv_bytes(
+            [valid_row(1, principal="12000", outstanding="8500.50", interest_fees="1000", paid="5000")]
+        ),
+        "p.csv",
+    )
+
+    error = only_error(result)
+    assert (error.column, error.code) == ("outstanding", "AMOUNTS_DO_NOT_ADD_UP")
+    assert "8000.00" in error.reason
+    assert "8500.50" in error.reason
+
+
+def test_one_part_of_the_breakdown_counts_the_other_as_zero():
+    result = parse_placement(
+        csv_bytes([valid_row(1, principal="8000", outstanding="8500.50", interest_fees="500.50")]), "p.csv"
+    )
+
+    (row,) = result.rows
+    assert (row.interest_fees, row.paid) == (Decimal("500.50"), None)
+
+
+def test_files_without_the_breakdown_columns_still_import():
+    header = [c for c in COLUMNS if c not in ("interest_fees", "paid")]
+
+    result = parse_placement(csv_bytes([valid_row(1)], header=header), "p.csv")
+
+    assert result.errors == []
+    assert result.rows[0].interest_fees is None
+
+
+def test_check_rows_checks_the_breakdown_of_rows_built_by_code():
+    row = importing.parse_placement(csv_bytes([valid_row(1)]), "p.csv").rows[0]
+    wrong = PlacementRow(
+        **{**{f: getattr(row, f) for f in row.__dataclass_fields__}, "interest_fees": Decimal("1")}
+    )
+
+    assert [e.code for e in check_rows([wrong])] == ["AMOUNTS_DO_NOT_ADD_UP"]

@@ -390,3 +390,24 @@ def test_an_unknown_step_is_refused(on_site, agent):
         save(on_site, agent, "gossip", {})
 
     assert refused.value.codes == ["INVALID_INPUT"]
+
+
+def test_the_not_the_debtor_step_is_refused_when_the_debtor_was_met(identified, agent):
+    with pytest.raises(DomainError) as refused:
+        save(identified, agent, "not_debtor", {"nothing_about_debt_said": True})
+
+    assert refused.value.codes == ["WRONG_STEP"]
+
+
+def test_a_submitted_log_cannot_be_changed(talked, agent):
+    from tests.visits.conftest import attest_all, keyed
+
+    save(talked, agent, "outcome", {"outcome": "refusal_to_pay"})
+    attest_all(talked)
+    services.visit_complete(visit=talked, actor=agent, idempotency_key=keyed(), now=LATER)
+
+    with pytest.raises(DomainError) as refused:
+        save(talked, agent, "conversation", {"talking_points": "Changed afterwards"})
+
+    assert refused.value.codes == ["LOG_NOT_EDITABLE"]
+    assert log_of(talked).talking_points.startswith("Explained")

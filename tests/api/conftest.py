@@ -40,10 +40,32 @@ def token_for(user: Any) -> str:
     return services.user_token_issue(user=user, actor=user).secret
 
 
+# One token per user and test (issuing one is itself an audit event, which tests count).
+_TOKENS: dict[int, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _tokens_per_test():  # type: ignore[no-untyped-def]
+    _TOKENS.clear()
+    yield
+    _TOKENS.clear()
+
+
 def user_client(user: Any) -> APIClient:
+    if user.pk not in _TOKENS:
+        _TOKENS[user.pk] = token_for(user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_TOKENS[user.pk]}")
     return client
+
+
+@pytest.fixture
+def signed_in(all_roles):  # type: ignore[no-untyped-def]
+    """Every role user holds a token already (so that a test's audit events are its action's only)."""
+    for role, user in all_roles.items():
+        if role != "administrator":
+            user_client(user)
+    return all_roles
 
 
 @pytest.fixture

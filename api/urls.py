@@ -55,5 +55,5 @@ urlpatterns = [
     path("visits/<int:pk>/notices/", visits.VisitNotices.as_view(), name="visit-notices"),
     path("notices/<int:pk>/answer/", visits.NoticeAnswer.as_view(), name="notice-answer"),
     # Anything else under /api/v1/ is a JSON 404, not the site's HTML page or a login redirect.
-    re_path(r"^.*$", not_found, name="not-found"),
+    re_path(r"^[\s\S]*$", not_found, name="not-found"),
 ]

@@ -22,7 +22,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -112,7 +114,15 @@ class Read:
         if not self.many:
             return Response(self.output_serializer(self.row(**url), context=context).data)
         query = self._query() or KeysetQuery
-        params_serializer = query(data=request.query_params)
+        params_serializer = query(data=request.query_params.dict())  # "?stage=" is a value, not absent
+        unknown = sorted(set(request.query_params) - set(params_serializer.fields))
+        if unknown:  # a misspelt filter must not silently return everything
+            raise ValidationError(
+                {
+                    name: [ErrorDetail(_("Unknown query parameter."), code="unknown_parameter")]
+                    for name in unknown
+                }
+            )
         params_serializer.is_valid(raise_exception=True)
         params = dict(params_serializer.validated_data)
         rows, next_url = keyset_page(

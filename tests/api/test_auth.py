@@ -52,6 +52,25 @@ def test_a_wrong_key_is_401(creditor_key, header):
     assert response.json()["errors"][0]["code"] == "AUTHENTICATION_FAILED"
 
 
+def api_urls() -> list[tuple[str, str]]:
+    from tests.accounts.test_auth import PATTERNS
+
+    return [(name, path) for name, path in PATTERNS if name.startswith("api:")]
+
+
+PUBLIC = {"api:schema", "api:docs", "api:token", "api:not-found"}
+
+
+@pytest.mark.parametrize(("name", "path"), api_urls(), ids=[n for n, _p in api_urls()])
+def test_every_api_url_answers_anonymous_calls_in_json_never_with_the_login_page(client, name, path):
+    for response in (client.get(path), client.post(path, {}, content_type="application/json")):
+        assert response.status_code != 302, path
+        if name in PUBLIC:
+            continue
+        assert response.status_code == 401, path
+        assert response.json()["errors"][0]["code"] == "NOT_AUTHENTICATED"
+
+
 def test_an_unknown_api_url_is_json_404(client):
     response = client.get("/api/v1/no-such-thing/")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from cases.importing import COLUMNS
@@ -32,7 +33,7 @@ class PlacementInputSerializer(serializers.Serializer):
         limit = settings.API_PLACEMENT_MAX_ROWS
         if len(rows) > limit:
             raise serializers.ValidationError(
-                f"At most {limit} rows per request; send more requests or use the file import.",
+                _("At most %(n)d rows per request; send more requests or use the file import.") % {"n": limit},
                 code="max_length",
             )
         return rows

@@ -9,12 +9,15 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 import responses
+from django.db import connection
 from django.utils import timezone
 
 from accounts.services import system_user
@@ -402,3 +405,60 @@ def test_the_beat_runs_the_outbox_and_the_sweep(settings):
 
     assert schedule["api-scan-stage-changes"] == {"task": tasks.scan_stage_changes.name, "schedule": 60}
     assert schedule["api-deliver-due-webhooks"] == {"task": tasks.deliver_due_webhooks.name, "schedule": 60}
+
+
+# --- a real worker --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real_worker_app():  # type: ignore[no-untyped-def]
+    """config.celery.app talking to REDIS_URL for real, on a queue of its own; restored afterwards."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    redis_url = os.environ["REDIS_URL"]
+    queue = f"fieldledger-test-{uuid.uuid4().hex[:8]}"
+    keys = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(
+        broker_url=redis_url, result_backend=redis_url, task_always_eager=False, task_default_queue=queue
+    )
+    app.__dict__.pop("amqp", None)
+    try:
+        with start_worker(app, perform_ping_check=False, queues=[queue], shutdown_timeout=30):
+            yield app
+    finally:
+        app.conf.update(saved)
+        app.__dict__.pop("amqp", None)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a Redis server: set REDIS_URL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the worker thread opens its own database connection; SQLite's in-memory test database is not "
+    "shared with it (set DATABASE_URL to PostgreSQL)",
+)
+@pytest.mark.django_db(transaction=True)  # committed, so the worker's connection sees the deliveries
+@responses.activate
+def test_a_retry_through_a_real_worker_delivers_once(case, agent, creditor, settings, real_worker_app):
+    settings.API_WEBHOOK_RETRY_BASE_SECONDS = 1
+    responses.post(URL, status=503)
+    responses.post(URL, status=200)
+    services.webhook_endpoint_create(creditor=creditor, url=URL, actor=system_user())
+    services.stage_changes_scan()
+    make_verifiable(case, agent)
+    case_services.case_verify(case=case, actor=agent, today=TODAY)
+    scan = services.stage_changes_scan()
+    (delivery_id,) = scan.deliveries
+
+    first = tasks.deliver_webhook.delay(delivery_id=delivery_id)
+    second = tasks.deliver_webhook.delay(delivery_id=delivery_id)
+
+    assert {first.get(timeout=30), second.get(timeout=30)} <= {"delivered", "skipped"}
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
+    assert len(responses.calls) == 2  # the 503, then the retry: the worker thread shares this mock
+    assert WebhookAttempt.objects.filter(delivery_id=delivery_id).count() == 2

@@ -58,7 +58,21 @@ def test_the_docs_page_loads_nothing_from_the_internet(client):
 
 
 @pytest.fixture
-def api_world(creditor, mandate, team, supervisor, agent, other_agent, settings):  # type: ignore[no-untyped-def]
+def test_transaction_kept():  # type: ignore[no-untyped-def]
+    """A WSGI request ends with `close_old_connections`, which on PostgreSQL would close the test's
+    connection (and its transaction); Django's own test client disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_world(creditor, mandate, team, supervisor, agent, other_agent, settings, test_transaction_kept):  # type: ignore[no-untyped-def]
     """Some cases, one verified with a planned visit, a creditor key and a supervisor's token."""
     settings.API_RATE_CREDITOR_KEY = settings.API_RATE_USER_TOKEN = settings.API_RATE_TOKEN_REQUESTS = (
         "100000/minute"

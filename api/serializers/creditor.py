@@ -33,7 +33,8 @@ class PlacementInputSerializer(serializers.Serializer):
         limit = settings.API_PLACEMENT_MAX_ROWS
         if len(rows) > limit:
             raise serializers.ValidationError(
-                _("At most %(n)d rows per request; send more requests or use the file import.") % {"n": limit},
+                _("At most %(n)d rows per request; send more requests or use the file import.")
+                % {"n": limit},
                 code="max_length",
             )
         return rows

@@ -478,3 +478,15 @@ def test_visit_times_are_utc_and_the_debtors_local_time(planned, agent):
     assert body["agents"][0]["name"]
     assert dt.datetime.fromisoformat(body["window_end"].replace("Z", "+00:00")) == planned.window_end
     assert body["state"] == VisitState.PLANNED
+
+
+def test_the_case_detail_has_a_fixed_number_of_queries(case, agent, django_assert_max_num_queries):
+    make_verifiable(case, agent)
+    client = user_client(agent)
+    client.get(reverse("api:me"))
+    # 1 token+user, 2 the user's and groups' permissions, 1 guardian's content type, 1 the case with
+    # debtor, creditor, mandate, team and supervisor, 5 prefetches (phones, addresses, documents,
+    # assignments, assessments), 1 the assessors, 2 the object-permission checker (transition options)
+    with django_assert_max_num_queries(13):
+        response = client.get(reverse("api:case-detail", args=[case.pk]))
+    assert response.status_code == 200

@@ -462,3 +462,24 @@ def test_a_retry_through_a_real_worker_delivers_once(case, agent, creditor, sett
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
     assert len(responses.calls) == 2  # the 503, then the retry: the worker thread shares this mock
     assert WebhookAttempt.objects.filter(delivery_id=delivery_id).count() == 2
+
+
+@responses.activate
+def test_an_api_action_kicks_the_outbox_after_commit(
+    started, case, agent, endpoint, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.api.conftest import user_client
+
+    responses.post(URL, status=200)
+    make_verifiable(case, agent)
+    client = user_client(agent)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("api:case-verify", args=[case.pk]))
+
+    assert response.status_code == 200
+    assert len(callbacks) == 1  # the kick, registered by the view once the service committed
+    assert [json.loads(c.request.body)["to"] for c in responses.calls] == ["verified"]
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED

@@ -85,6 +85,19 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cases.change_mandate",
         "cases.view_mandate",
         "compliance.view_rulepack",
+        # Integration API (api/admin.py): creditor keys, user tokens, webhooks and their delivery log.
+        "api.add_apikey",
+        "api.change_apikey",
+        "api.view_apikey",
+        "api.change_usertoken",
+        "api.view_usertoken",
+        "api.add_webhookendpoint",
+        "api.change_webhookendpoint",
+        "api.view_webhookendpoint",
+        "api.change_webhookdelivery",
+        "api.view_webhookdelivery",
+        "api.view_webhookattempt",
+        "api.view_stagechange",
     ),
 }
 

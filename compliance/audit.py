@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,6 +28,9 @@ GENESIS_HASH = "0" * 64
 # Arbitrary constant key for pg_advisory_xact_lock; one lock for the whole chain.
 _PG_LOCK_KEY = 0x46_4C_41_55_44  # "FLAUD"
 HASHED_FIELDS = ("seq", "at", "actor", "action", "object_type", "object_id", "data", "prev_hash")
+# Keys added to the `data` of every event appended inside `context(...)`, e.g. {"via": "api"} for the
+# events an API request causes, whichever service writes them.
+_context: ContextVar[dict[str, Any] | None] = ContextVar("fieldledger_audit_context", default=None)
 
 
 def canonical_json(obj: Any) -> str:
@@ -61,8 +66,29 @@ def _clean(value: Any) -> Any:
     raise TypeError(f"audit data cannot hold {type(value).__name__}")
 
 
+@contextmanager
+def context(**data: Any) -> Iterator[dict[str, Any]]:
+    """Events appended inside the block carry `data` too (references only, like any payload).
+
+    The dict it yields may be extended inside the block (e.g. once the request is authenticated).
+    """
+    current = {**(_context.get() or {}), **data}
+    token = _context.set(current)
+    try:
+        yield current
+    finally:
+        _context.reset(token)
+
+
 def actor_ref(actor: Any) -> tuple[str, int | None]:
-    """`user:<pk>` for a user, `system` for none. Never a name or other personal data."""
+    """`user:<pk>` for a user, `system` for none. Never a name or other personal data.
+
+    An actor carrying `audit_actor` (e.g. `apikey:<id>`, a creditor's API key acting through the
+    service account) is recorded as that reference, with no user index.
+    """
+    reference = getattr(actor, "audit_actor", None)
+    if isinstance(reference, str) and reference:
+        return reference, None
     if actor is None or not getattr(actor, "is_authenticated", False):
         return "anonymous" if actor is not None else "system", None
     return f"user:{actor.pk}", actor.pk
@@ -102,7 +128,7 @@ def _build(spec: EventSpec, *, seq: int, prev_hash: str, at: dt.datetime) -> Aud
     else:
         object_type, object_id = spec.object_type, spec.object_id
     actor, actor_user_id = actor_ref(spec.actor)
-    data = _clean(dict(spec.data or {}))
+    data = _clean({**(spec.data or {}), **(_context.get() or {})})
     if spec.case_id is not None:
         data["case"] = spec.case_id
     case_id = data.get("case") if isinstance(data.get("case"), int) else None

@@ -14,4 +14,6 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # The integration API authenticates by API key or token, never by session (docs/api.md).
+    path("api/v1/", include("api.urls")),
 ]

@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "cases",
     "visits",
     "agreements",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets served from here: nothing loads from a CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +181,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Integration API (api/tasks.py): the stage-change outbox read from the audit trail and the case
+        # history, and the webhook deliveries whose retry is due. Both idempotent.
+        "api-scan-stage-changes": {"task": "api.tasks.scan_stage_changes", "schedule": 60},
+        "api-deliver-due-webhooks": {"task": "api.tasks.deliver_due_webhooks", "schedule": 60},
+    }
+)
+
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -215,3 +228,52 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FieldLedger <noreply@fieldledger.invalid>")
 # Requests per minute and client IP on the public verification page (429 beyond).
 PUBLIC_VERIFY_RATE_PER_MINUTE = env.int("PUBLIC_VERIFY_RATE_PER_MINUTE", default=30)
+
+# --- Integration API (api/, docs/api.md) ------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Every API view names its own authentication (a creditor's API key or a user's token) and
+    # permissions (api/views/base.py); nothing falls back to the session or to basic auth.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FieldLedger Integration API",
+    "DESCRIPTION": (
+        "Creditor endpoints (API key) and user endpoints (token) of FieldLedger. Errors are "
+        '`{"errors": [{"code", "message", "source", "field"}]}`; see docs/api.md.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "tryItOutEnabled": False},
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "visits.models.Channel.choices",
+        "NoticeChannelEnum": "api.serializers.user.NOTICE_CHANNELS",
+        "ContactChannelEnum": "api.serializers.user.CONTACT_CHANNELS",
+        "ContactResultEnum": "visits.models.ContactResult.choices",
+        "PlacementResultEnum": "api.serializers.user.PLACEMENT_RESULTS",
+    },
+}
+# Requests per credential (DRF rate syntax: N/second|minute|hour|day); 429 beyond.
+API_RATE_CREDITOR_KEY = env.str("API_RATE_CREDITOR_KEY", default="600/minute")
+API_RATE_USER_TOKEN = env.str("API_RATE_USER_TOKEN", default="300/minute")
+# Token requests (username + password) per client IP.
+API_RATE_TOKEN_REQUESTS = env.str("API_RATE_TOKEN_REQUESTS", default="10/minute")
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=12)
+API_PLACEMENT_MAX_ROWS = env.int("API_PLACEMENT_MAX_ROWS", default=5000)
+API_WEBHOOK_TIMEOUT_SECONDS = env.int("API_WEBHOOK_TIMEOUT_SECONDS", default=10)
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=8)
+API_WEBHOOK_RETRY_BASE_SECONDS = env.int("API_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+API_WEBHOOK_RETRY_MAX_SECONDS = env.int("API_WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+# Webhook URLs must be https unless this is set (development only).
+API_WEBHOOK_ALLOW_HTTP = env.bool("API_WEBHOOK_ALLOW_HTTP", default=False)

@@ -401,7 +401,8 @@ def test_the_wizard_speaks_chinese(identified, agent, at_the_door):
         url("site-conversation", identified), headers={"accept-language": "zh-hans"}
     ).content.decode()
 
-    assert "谈话" in page
+    assert "沟通" in page  # "Conversation"
+    assert "保存沟通记录" in page  # "Save the conversation"
 
 
 # --- outsiders: every visits URL with an object id answers 404 ----------------------------------------

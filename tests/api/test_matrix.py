@@ -1,0 +1,194 @@
+"""Role × endpoint: every user endpoint that names an object, for every role that may not use it.
+
+Outsiders get 404, exactly as for an object that does not exist, and nothing is written or recorded;
+the compliance officer sees everything and may change nothing (403, one `.refused` event). The URL
+list comes from the URLconf: a new API URL with an object id fails `test_every_object_url_is_covered`
+until it is described here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter
+
+from cases.models import Case, DebtorPhone, VerificationStatus
+from common.pii import phone_digest
+from compliance.models import AuditEvent
+from tests.api.conftest import user_client
+from tests.factories import audit_head
+from visits import services as visit_services
+from visits.models import Notice, Visit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_in")]
+
+START, END = "2026-11-27T10:00:00+08:00", "2026-11-27T12:00:00+08:00"
+
+
+def plan_body(world: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "address_id": world["visit"].address_id,
+        "purpose": "negotiate",
+        "window_start": START,
+        "window_end": END,
+        "agents": [world["agent"].pk, world["other_agent"].pk],
+        "checklist": ["authorization_letter", "work_ids"],
+    }
+
+
+@dataclass(frozen=True)
+class Spec:
+    obj: str  # what `pk` names: case, visit or notice
+    methods: tuple[str, ...] = ("GET",)
+    body: Any = field(default_factory=dict)  # or a function of the world
+
+
+SPECS: dict[str, Spec] = {
+    "api:case-detail": Spec("case"),
+    "api:case-verify": Spec("case", ("POST",)),
+    "api:case-unverify": Spec("case", ("POST",), {"reason": "wrong"}),
+    "api:case-agents": Spec("case", ("POST",), {"agents": []}),
+    "api:case-visits": Spec("case", ("GET", "POST"), plan_body),
+    "api:case-contacts": Spec(
+        "case", ("GET", "POST"), {"channel": "letter", "at": "2026-11-23T19:00:00+08:00", "result": "sent"}
+    ),
+    "api:case-resume-visits": Spec("case", ("POST",), {"reason": "The debtor agreed on the phone."}),
+    "api:visit-detail": Spec("visit"),
+    "api:visit-approve": Spec("visit", ("POST",)),
+    "api:visit-send-back": Spec("visit", ("POST",), {"reason": "x"}),
+    "api:visit-resubmit": Spec("visit", ("POST",), plan_body),
+    "api:visit-cancel": Spec("visit", ("POST",), {"reason": "x"}),
+    "api:visit-notices": Spec(
+        "visit", ("POST",), {"channel": "letter", "given_at": "2026-11-23T20:01:00+08:00", "language": "en"}
+    ),
+    "api:notice-answer": Spec("notice", ("POST",), {"answer": "accepted"}),
+}
+CREDITOR_URLS = {"api:creditor-case-detail", "api:creditor-case-visits", "api:creditor-case-audit-events"}
+
+# Who may not see the `north` case assigned to `agent`; its visit is also seen by `other_agent`, who goes.
+OUTSIDERS = {
+    "case": ["other_agent", "other_supervisor", "other_team_agent"],
+    "visit": ["other_supervisor", "other_team_agent"],
+    "notice": ["other_agent", "other_supervisor", "other_team_agent"],
+}
+AUDIENCE = {
+    "case": ["supervisor", "agent", "compliance_officer"],
+    "visit": ["supervisor", "agent", "other_agent", "compliance_officer"],
+}
+
+
+def api_object_urls() -> set[str]:
+    (api,) = [r for r in get_resolver().url_patterns if isinstance(r, URLResolver) and r.namespace == "api"]
+    return {
+        f"api:{p.name}"
+        for p in api.url_patterns
+        if isinstance(p, URLPattern)
+        and any(isinstance(c, IntConverter) for c in p.pattern.converters.values())
+    }
+
+
+def test_every_object_url_is_covered():
+    assert api_object_urls() == set(SPECS) | CREDITOR_URLS
+
+
+@pytest.fixture
+def world(signed_in, verified_case, home, agent, other_agent, supervisor):  # type: ignore[no-untyped-def]
+    visit = visit_services.visit_plan(
+        case=verified_case,
+        actor=agent,
+        address_id=home.pk,
+        purpose="negotiate",
+        window_start=dt.datetime.fromisoformat(START),
+        window_end=dt.datetime.fromisoformat(END),
+        agents=[agent, other_agent],
+        checklist=["authorization_letter", "work_ids"],
+    )
+    visit = visit_services.visit_approve(visit=visit, actor=supervisor)
+    DebtorPhone.objects.create(
+        debtor=verified_case.debtor,
+        number="13800138000",
+        digest=phone_digest("13800138000"),
+        status=VerificationStatus.VERIFIED,
+    )
+    notice = visit_services.notice_record(
+        visit=visit, actor=agent, channel="letter", given_at=visit.approved_at, language="en"
+    )
+    return {**signed_in, "case": verified_case, "visit": visit, "notice": notice}
+
+
+def snapshot(world: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
+    case = Case.objects.get(pk=world["case"].pk)
+    visit = Visit.objects.get(pk=world["visit"].pk)
+    notice = Notice.objects.get(pk=world["notice"].pk)
+    return (
+        case.stage,
+        visit.state,
+        notice.answer,
+        Notice.objects.count(),
+        case.assignments.count(),
+        case.contacts.count(),
+    )
+
+
+def calls() -> list[tuple[str, str, str]]:
+    return [
+        (name, method, role)
+        for name, spec in SPECS.items()
+        for method in spec.methods
+        for role in OUTSIDERS[spec.obj]
+    ]
+
+
+def call(world: dict[str, Any], role: str, name: str, method: str, pk: int | None = None):  # type: ignore[no-untyped-def]
+    spec = SPECS[name]
+    url = reverse(name, args=[pk if pk is not None else world[spec.obj].pk])
+    client = user_client(world[role])
+    body = spec.body(world) if callable(spec.body) else spec.body
+    return client.get(url) if method == "GET" else client.post(url, body, format="json")
+
+
+@pytest.mark.parametrize(("name", "method", "role"), calls(), ids=[f"{n}-{m}-{r}" for n, m, r in calls()])
+def test_outsiders_get_404_like_a_missing_object(world, name, method, role):
+    before, head = snapshot(world), audit_head()
+
+    response = call(world, role, name, method)
+    missing = call(world, role, name, method, pk=999_999)
+
+    assert response.status_code == missing.status_code == 404
+    assert response.json() == missing.json()
+    assert snapshot(world) == before
+    assert audit_head() == head
+
+
+WRITES = [(name, "POST") for name, spec in SPECS.items() if "POST" in spec.methods]
+
+
+@pytest.mark.parametrize(("name", "method"), WRITES, ids=[n for n, _m in WRITES])
+def test_the_compliance_officer_is_refused_every_change(world, name, method):
+    before, head = snapshot(world), audit_head()
+
+    response = call(world, "compliance_officer", name, method)
+
+    assert response.status_code == 403, response.json()
+    assert [e["code"] for e in response.json()["errors"]] == ["PERMISSION_DENIED"]
+    refusals = list(AuditEvent.objects.filter(seq__gt=head).values_list("action", flat=True))
+    assert len(refusals) == 1
+    assert refusals[0].endswith(".refused")
+    assert snapshot(world) == before
+
+
+READS = [
+    (name, role)
+    for name, spec in SPECS.items()
+    if "GET" in spec.methods
+    for role in AUDIENCE.get(spec.obj, [])
+]
+
+
+@pytest.mark.parametrize(("name", "role"), READS, ids=[f"{n}-{r}" for n, r in READS])
+def test_the_audience_reads(world, name, role):
+    assert call(world, role, name, "GET").status_code == 200

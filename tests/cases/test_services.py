@@ -336,7 +336,8 @@ def test_stage_cannot_be_assigned(case):
 
 def test_the_machine_holds_the_stages_delivered_so_far(case):
     """new <-> verified (stage 1); verified -> visit_planned -> notice_given and the refusal side state
-    (visit planning). Later stages add theirs, with tests."""
+    (visit planning); the dispute hold and its release (tests/cases/test_disputes.py). Later stages add
+    theirs, with tests."""
     names = {t.name for t in case.get_all_stage_transitions()}
 
     assert names == {
@@ -347,6 +348,8 @@ def test_the_machine_holds_the_stages_delivered_so_far(case):
         "drop_visit_plan",
         "refuse_visits",
         "resume_visits",
+        "hold",
+        "release_hold",
     }
 
 

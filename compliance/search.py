@@ -63,8 +63,9 @@ class AuditFilter:
         return cls(**values)
 
     def query_string(self) -> dict[str, str]:
-        """The filter as the search page's GET parameters (for links to it)."""
-        return {k: str(v) for k, v in self.as_dict().items() if k != "actions" and not isinstance(v, list)}
+        """The filter as the search form's fields (GET parameters of links, hidden export fields)."""
+        names = {"case_id": "case"}
+        return {names.get(k, k): str(v) for k, v in self.as_dict().items() if k != "actions"}
 
 
 def _utc_start(day: dt.date) -> dt.datetime:

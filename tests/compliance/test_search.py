@@ -214,15 +214,23 @@ def test_debtor_lookup_by_document_number_is_posted_and_redirects_with_the_refer
 
 
 def test_pager_links_and_the_export_form_keep_every_filter(client, compliance_officer):
-    audit.record_many(audit.EventSpec("keep.t", object_type="t", object_id=str(i), case_id=5) for i in range(60))
+    audit.record_many(
+        audit.EventSpec("keep.t", object_type="t", object_id=str(i), case_id=5) for i in range(60)
+    )
     client.force_login(compliance_officer)
     params = {"case": "5", "action": "keep.", "date_from": "2026-11-23", "actor": "system"}
 
     first = client.get(URL, params)
     second = client.get(f"{URL}?{first.context['query']}&before={first.context['older']}")
-    export_fields = {name: field.value() for name, field in ((f.name, f) for f in first.context["export_form"])}
+    export_fields = {
+        name: field.value() for name, field in ((f.name, f) for f in first.context["export_form"])
+    }
 
     assert first.context["query"] == "case=5&actor=system&action=keep.&date_from=2026-11-23"
     assert len(second.context["events"]) == 10
     assert all(e.case_id == 5 for e in second.context["events"])
-    assert (export_fields["case"], export_fields["action"], export_fields["actor"]) == ("5", "keep.", "system")
+    assert (export_fields["case"], export_fields["action"], export_fields["actor"]) == (
+        "5",
+        "keep.",
+        "system",
+    )

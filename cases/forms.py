@@ -109,3 +109,94 @@ class AssessmentForm(forms.Form):
     note = forms.CharField(
         label=_("Basis of the assessment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# --- complaints, disputes and dossiers (cases/complaint_views.py) -----------------------------------
+
+
+class ComplaintForm(forms.Form):
+    """A complaint or a dispute as someone reported it, on any channel."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            ("complaint", _("Complaint (no hold)")),
+            ("dispute", _("Dispute: the debtor contests the debt or its handling (the case goes on hold)")),
+        ],
+        widget=forms.RadioSelect,
+        initial="complaint",
+    )
+    channel = forms.ChoiceField(label=_("Received through"))
+    raised_by = forms.ChoiceField(label=_("Raised by"))
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Your local time; empty means now."),
+    )
+    visit = forms.TypedChoiceField(label=_("Visit concerned"), required=False, coerce=int, empty_value=None)
+    agent = forms.TypedChoiceField(label=_("Agent concerned"), required=False, coerce=int, empty_value=None)
+    text = forms.CharField(
+        label=_("What they said"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        help_text=_("Kept for the compliance officer; the audit trail holds only its digest."),
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        visits: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        agents: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        **kwargs: object,
+    ) -> None:
+        from compliance.models import Complaint
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        channels = [c for c in Complaint.Channel.choices if c[0] != Complaint.Channel.PUBLIC_PAGE]
+        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        self.fields["raised_by"].choices = Complaint.RaisedBy.choices  # type: ignore[attr-defined]
+        self.fields["visit"].choices = [("", "—"), *visits]  # type: ignore[attr-defined]
+        self.fields["agent"].choices = [("", "—"), *agents]  # type: ignore[attr-defined]
+
+
+class WorkspaceComplaintForm(ComplaintForm):
+    """The same, from the compliance workspace: the case is named by its id (required for a dispute)."""
+
+    case = forms.IntegerField(label=_("Case id"), required=False, min_value=1)
+    field_order = ["case", "kind", "channel", "raised_by", "received_at", "agent", "text"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["visit"]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("kind") == "dispute" and not data.get("case"):
+            self.add_error("case", _("A dispute holds a case: name the case."))
+        return data
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from compliance.models import Complaint
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["outcome"].choices = Complaint.Outcome.choices  # type: ignore[attr-defined]
+
+
+class DossierForm(forms.Form):
+    profile = forms.ChoiceField(label=_("Redaction profile"))
+
+    LABELS = {
+        "regulator": _("Regulator (everything)"),
+        "creditor": _("Creditor (debtor's data masked)"),
+        "debtor": _("Debtor: subject-access request (no agent's personal data)"),
+    }
+
+    def __init__(self, *args: object, profiles: tuple[str, ...] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["profile"].choices = [(p, self.LABELS[p]) for p in profiles]  # type: ignore[attr-defined]

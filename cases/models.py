@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -292,6 +292,13 @@ class Stage(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
 
 
+# A dispute holds a case from any stage but these two (cases/services/disputes.py).
+HOLDABLE_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.ON_HOLD)]
+# Where a released hold goes back to: the stage it came from when that is a resting stage (nothing
+# in flight there), else follow-up, where a supervisor decides what comes next.
+RESTING_STAGES = (Stage.NEW, Stage.VERIFIED, Stage.FOLLOW_UP, Stage.AGREEMENT_SIGNED, Stage.ESCALATED)
+
+
 class Case(ConcurrentTransitionMixin, TimeStampedModel):
     creditor = models.ForeignKey(
         Creditor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("creditor")
@@ -348,6 +355,9 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
     )
     stage = FSMField(_("stage"), default=Stage.NEW, choices=Stage.choices, protected=True, db_index=True)
     stage_changed_at = models.DateTimeField(_("stage changed at"), null=True, blank=True)
+    stage_before_hold = models.CharField(
+        _("stage before the hold"), max_length=50, choices=Stage.choices, blank=True, editable=False
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -424,6 +434,20 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
     def resume_visits(self, *, at: dt.datetime) -> None:
         """A supervisor's recorded override of a refusal of visits."""
         self.stage_changed_at = at
+
+    @transition(field=stage, source=HOLDABLE_STAGES, target=Stage.ON_HOLD)
+    def hold(self, *, at: dt.datetime) -> None:
+        """An open dispute stops the case (COMPLIANCE.md DISPUTE_OPEN) until it is resolved."""
+        self.stage_before_hold = self.stage
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=Stage.ON_HOLD, target=RETURN_VALUE(*RESTING_STAGES))
+    def release_hold(self, *, at: dt.datetime) -> str:
+        """Back to the stage before the hold when it is a resting stage, else to follow-up."""
+        back = self.stage_before_hold if self.stage_before_hold in RESTING_STAGES else Stage.FOLLOW_UP
+        self.stage_before_hold = ""
+        self.stage_changed_at = at
+        return back
 
 
 class CaseAssignment(models.Model):

@@ -86,3 +86,50 @@ def require(allowed: bool, message: Any = None) -> None:
         from django.utils.translation import gettext_lazy as _
 
         raise PermissionRefused.because(message or _("Your role does not allow this action on this case."))
+
+
+# --- complaints, disputes and dossiers (the compliance workspace's case-side checks) ---------------
+
+
+def is_team_supervisor(user: Any, case: Case) -> bool:
+    """A supervisor of the case's team (the supervisors group holds `change_case` on its cases)."""
+    return _global(user, "cases.assign_case") and _object_perm(user, "change_case", case)
+
+
+def can_record_complaint(user: Any, case: Case) -> bool:
+    """Record a complaint or a dispute on the case: its supervisors and agents, compliance officers."""
+    if is_service(user):
+        return True
+    return _global(user, "compliance.add_complaint") and can_view(user, case)
+
+
+def can_record_complaint_unlinked(user: Any) -> bool:
+    return is_service(user) or _global(user, "compliance.add_complaint")
+
+
+def can_resolve_complaint(user: Any, case: Case | None) -> bool:
+    """Resolve (and so release a dispute's hold): compliance officers only."""
+    allowed = _global(user, "compliance.resolve_complaint")
+    return allowed and (case is None or can_view(user, case))
+
+
+DOSSIER_PROFILES_OFFICER = ("regulator", "creditor", "debtor")
+DOSSIER_PROFILES_SUPERVISOR = ("creditor", "debtor")
+
+
+def dossier_profiles(user: Any, case: Case) -> tuple[str, ...]:
+    """Which dossier profiles the user may export for the case: compliance officers all three (the
+    regulator's holds everyone's personal data), the case's team supervisors the creditor's and the
+    debtor's (a subject-access request)."""
+    if not getattr(user, "is_authenticated", False) or not _global(user, "compliance.export_dossier"):
+        return ()
+    if sees_all_cases(user):
+        return DOSSIER_PROFILES_OFFICER
+    if is_team_supervisor(user, case):
+        return DOSSIER_PROFILES_SUPERVISOR
+    return ()
+
+
+def can_export_dossier(user: Any, case: Case, profile: str | None = None) -> bool:
+    profiles = dossier_profiles(user, case)
+    return bool(profiles) and (profile is None or profile in profiles)

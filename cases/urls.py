@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import complaint_views, import_views, views
 
 app_name = "cases"
 
@@ -25,4 +25,8 @@ urlpatterns = [
     path("<int:pk>/documents/<int:doc_id>/", views.case_document_download, name="case-document-download"),
     path("<int:pk>/assessment/", views.case_assessment, name="case-assessment"),
     path("<int:pk>/reveal/<str:field>/", views.case_reveal, name="case-reveal"),
+    path("<int:pk>/complaints/new/", complaint_views.case_complaint_add, name="case-complaint-add"),
+    path("<int:pk>/dossier/", complaint_views.case_dossier, name="case-dossier"),
+    path("complaints/new/", complaint_views.complaint_record, name="complaint-record"),
+    path("complaints/<int:pk>/resolve/", complaint_views.complaint_resolve, name="complaint-resolve"),
 ]

@@ -15,6 +15,8 @@ from common.errors import DomainError
 from common.views import report_form_errors as _form_errors
 from common.views import report_refusal as _report
 from compliance import audit
+from compliance import policies as compliance_policies
+from compliance import selectors as compliance_selectors
 
 from . import forms, policies, selectors, services
 from .models import Case, Creditor
@@ -107,8 +109,23 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "document_form": forms.DocumentForm(),
             "assessment_form": forms.AssessmentForm(),
             "unverify_form": forms.UnverifyForm(),
+            **_compliance_context(user, case),
         },
     )
+
+
+def _compliance_context(user: Any, case: Case) -> dict[str, Any]:
+    """Complaints and disputes of the case, the dossier export and the legal hold (compliance workspace)."""
+    profiles = policies.dossier_profiles(user, case)
+    officer = compliance_policies.can_view_retention(user)
+    return {
+        "complaints": compliance_selectors.complaints_of_case(case.pk),
+        "can_record_complaint": policies.can_record_complaint(user, case),
+        "can_view_complaints": compliance_policies.can_view_complaints(user),
+        "dossier_form": forms.DossierForm(profiles=profiles) if profiles else None,
+        "legal_hold": compliance_selectors.active_hold(case.pk) if officer else None,
+        "can_manage_holds": compliance_policies.can_manage_legal_holds(user),
+    }
 
 
 @require_POST

@@ -2,7 +2,16 @@ from django.contrib import admin
 
 from common.admin import ReadOnlyAdminMixin
 
-from .models import AuditEvent, Complaint, RuleDecision, RulePack
+from .models import (
+    Alert,
+    Anonymization,
+    AuditEvent,
+    AuditExport,
+    Complaint,
+    LegalHold,
+    RuleDecision,
+    RulePack,
+)
 
 
 @admin.register(AuditEvent)
@@ -39,5 +48,29 @@ class RuleDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Complaint)
 class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "channel", "case_id", "visit_id", "status")
-    list_filter = ("status", "channel")
+    """Read-only: complaints and disputes change through their services (a dispute holds its case)."""
+
+    list_display = ("received_at", "kind", "channel", "raised_by", "case_id", "visit_id", "status", "outcome")
+    list_filter = ("status", "kind", "channel")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("raised_at", "kind", "key", "acknowledged_at", "acknowledged_by")
+    list_filter = ("kind",)
+
+
+@admin.register(AuditExport)
+class AuditExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "requested_at", "requested_by", "status", "count", "first_seq", "last_seq")
+    list_filter = ("status",)
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("case_id", "set_at", "set_by", "lifted_at", "lifted_by")
+
+
+@admin.register(Anonymization)
+class AnonymizationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("case_id", "anonymized_at", "closed_at", "pack_code", "pack_version", "retention_years")

@@ -117,6 +117,13 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
 
 
+def serialize_with_appends() -> None:
+    """Take the chain's append lock now, inside the caller's transaction (PostgreSQL; SQLite's IMMEDIATE
+    transactions are serialized already): writers that decide on state an append depends on (a legal
+    hold vs. the retention job) then see each other's committed decisions."""
+    _lock_chain()
+
+
 def _head() -> tuple[int, str]:
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     return last if last else (0, GENESIS_HASH)

@@ -29,8 +29,19 @@ class AuditEvent(models.Model):
         ordering = ["seq"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
-        permissions = [("export_auditevent", "Can export the audit trail")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # Keyset pagination (newest first, `seq < before`) under each filter stays an index range
+            # scan at millions of events. Rule codes inside `data` have a PostgreSQL GIN index of their
+            # own (migration 0006, raw SQL: SQLite has no GIN).
+            models.Index(fields=["case_id", "seq"], name="audit_case_seq_idx"),
+            models.Index(fields=["actor_user_id", "seq"], name="audit_actor_seq_idx"),
+            models.Index(fields=["action", "seq"], name="audit_action_seq_idx"),
+        ]
+        permissions = [
+            ("export_auditevent", "Can export the audit trail"),
+            ("export_dossier", "Can export a case dossier"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
@@ -64,6 +75,13 @@ class RulePack(models.Model):
     phone_calls_per_7_days = models.PositiveSmallIntegerField(_("calls per 7 days"))
     retention_years = models.PositiveSmallIntegerField(_("retention after last activity (years)"))
     limitation_years = models.PositiveSmallIntegerField(_("limitation period (years)"))
+    # Response-time targets for complaints and disputes (migration 0006 sets the shipped packs' values).
+    complaint_ack_days = models.PositiveSmallIntegerField(
+        _("acknowledge a complaint or dispute within (days)"), default=2
+    )
+    complaint_resolve_days = models.PositiveSmallIntegerField(
+        _("resolve a complaint or dispute within (days)"), default=15
+    )
     overridable = models.JSONField(
         _("checks a supervisor may override"),
         default=list,
@@ -144,30 +162,276 @@ class RuleDecision(models.Model):
 
 
 class Complaint(models.Model):
-    """A complaint for the compliance officer, e.g. from the debtor's public visit-verification page.
+    """A complaint or a dispute for the compliance officer, received on any channel.
 
-    The stage objects are referenced by id (compliance is a floor and imports no stage app); the text
-    is what the person wrote, kept out of the audit trail (which holds its digest only).
+    A *dispute* (the debtor contests the debt or its handling) puts the case on hold until a compliance
+    officer resolves it (`cases.services.disputes`); a *complaint* is handled without a hold. Both block
+    new visits while open (rule DISPUTE_OPEN reads `status = open`). Stage objects are referenced by id
+    (compliance is a floor and imports no stage app); the text is what the person said, kept out of the
+    audit trail (which holds its digest only).
     """
+
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", _("Complaint")
+        DISPUTE = "dispute", _("Dispute")
 
     class Channel(models.TextChoices):
         PUBLIC_PAGE = "public_page", _("Public visit-verification page")
+        PHONE = "phone", _("Phone")
+        LETTER = "letter", _("Letter")
+        EMAIL = "email", _("Email")
+        IN_PERSON = "in_person", _("In person")
+        VISIT = "visit", _("During a visit")
+        CREDITOR = "creditor", _("Through the creditor")
+        REGULATOR = "regulator", _("Through a regulator")
+        OTHER = "other", _("Other")
+
+    class RaisedBy(models.TextChoices):
+        DEBTOR = "debtor", _("The debtor")
+        REPRESENTATIVE = "representative", _("The debtor's representative")
+        THIRD_PARTY = "third_party", _("A third party")
+        CREDITOR = "creditor", _("The creditor")
+        REGULATOR = "regulator", _("A regulator")
+        STAFF = "staff", _("A member of staff")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Resolved")
 
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Upheld")
+        PARTLY_UPHELD = "partly_upheld", _("Partly upheld")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPLAINT)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    raised_by = models.CharField(
+        _("raised by"), max_length=16, choices=RaisedBy.choices, default=RaisedBy.DEBTOR
+    )
     visit_id = models.BigIntegerField(_("visit"), null=True, blank=True, db_index=True)
     case_id = models.BigIntegerField(_("case"), null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(_("created at"), db_index=True)
-    text = models.TextField(_("what the person wrote"), blank=True, max_length=1000)
+    agent_id = models.BigIntegerField(_("agent concerned"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("recorded at"), db_index=True)
+    received_at = models.DateTimeField(_("received at"))
+    text = models.TextField(_("what the person said"), blank=True, max_length=4000)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    recorded_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    pack = models.ForeignKey(
+        RulePack,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rule pack of the response targets"),
+    )
+    acknowledge_due_at = models.DateTimeField(_("acknowledge by"), null=True, blank=True)
+    resolve_due_at = models.DateTimeField(_("resolve by"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    resolution = models.TextField(_("reason for the outcome"), blank=True, max_length=4000)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("complaint")
-        verbose_name_plural = _("complaints")
+        verbose_name = _("complaint or dispute")
+        verbose_name_plural = _("complaints and disputes")
+        indexes = [models.Index(fields=["status", "resolve_due_at"], name="complaint_open_due_idx")]
+        permissions = [("resolve_complaint", "Can acknowledge and resolve complaints and disputes")]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+        return f"{self.get_kind_display()} #{self.pk} {self.received_at:%Y-%m-%d} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def acknowledge_overdue(self, now: object) -> bool:
+        return bool(
+            self.is_open
+            and self.acknowledged_at is None
+            and self.acknowledge_due_at is not None
+            and self.acknowledge_due_at < now  # type: ignore[operator]
+        )
+
+    def resolve_overdue(self, now: object) -> bool:
+        return bool(self.is_open and self.resolve_due_at is not None and self.resolve_due_at < now)  # type: ignore[operator]
+
+
+class Alert(models.Model):
+    """Something a compliance officer must look at: a broken audit chain, an overdue complaint.
+
+    One alert per (kind, key): a check that runs again (nightly, hourly) finds the alert it raised and
+    raises no second one. Officers acknowledge alerts with a note; both steps are audit events.
+    """
+
+    class Kind(models.TextChoices):
+        CHAIN_BROKEN = "chain_broken", _("Audit chain broken")
+        COMPLAINT_ACK_OVERDUE = "complaint_ack_overdue", _("Complaint not acknowledged in time")
+        COMPLAINT_RESOLVE_OVERDUE = "complaint_resolve_overdue", _("Complaint not resolved in time")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    key = models.CharField(_("key"), max_length=64)
+    raised_at = models.DateTimeField(_("raised at"), db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="alert_kind_key_unique")]
+        permissions = [("acknowledge_alert", "Can acknowledge compliance alerts")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"
+
+
+class AuditExport(models.Model):
+    """One export of an audit search (JSON Lines, CSV, PDF) run by a background job, with its manifest.
+
+    The files live in Django's default storage under `exports/<id>/`; `files` lists each with its
+    SHA-256, and the manifest (also a file) holds the filter, the first and last seq, the count, the
+    `prev_hash` of the first event and the `hash` of the last, and the chain head at export time.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        JSONL = "jsonl", _("JSON Lines (verifiable)")
+        CSV = "csv", _("CSV (spreadsheet)")
+        PDF = "pdf", _("PDF (printable)")
+
+    requested_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), db_index=True)
+    filter = models.JSONField(_("filter"), default=dict)
+    formats = models.JSONField(_("formats"), default=list)
+    language = models.CharField(_("language of the PDF"), max_length=8, default="en")
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveBigIntegerField(_("events to export"), default=0)
+    processed = models.PositiveBigIntegerField(_("events written"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    head_seq = models.BigIntegerField(_("chain head seq"), null=True, blank=True)
+    head_hash = models.CharField(_("chain head hash"), max_length=64, blank=True)
+    count = models.PositiveBigIntegerField(_("events exported"), default=0)
+    first_seq = models.BigIntegerField(_("first seq"), null=True, blank=True)
+    last_seq = models.BigIntegerField(_("last seq"), null=True, blank=True)
+    files = models.JSONField(_("files"), default=list, blank=True)
+    manifest_path = models.CharField(_("manifest"), max_length=255, blank=True)
+    manifest_sha256 = models.CharField(_("manifest SHA-256"), max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("audit export")
+        verbose_name_plural = _("audit exports")
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.processed * 100 // self.total) if self.total else 0
+
+
+class LegalHold(models.Model):
+    """A compliance officer's legal hold on a case: while it is active, retention never anonymizes it."""
+
+    case_id = models.BigIntegerField(_("case"), db_index=True)
+    reason = models.TextField(_("reason"), max_length=2000)
+    set_at = models.DateTimeField(_("set at"))
+    set_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("set by")
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lifted by"),
+    )
+    lift_reason = models.TextField(_("reason for lifting"), blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-set_at", "-pk"]
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_id"], condition=models.Q(lifted_at__isnull=True), name="legalhold_one_active"
+            )
+        ]
+        permissions = [("manage_legalhold", "Can set and lift legal holds")]
+
+    def __str__(self) -> str:
+        return f"hold on case {self.case_id} ({'active' if self.lifted_at is None else 'lifted'})"
+
+
+class Anonymization(models.Model):
+    """The record that retention anonymized a case's personal data (what, when, under which pack)."""
+
+    case_id = models.BigIntegerField(_("case"), unique=True)
+    anonymized_at = models.DateTimeField(_("anonymized at"))
+    closed_at = models.DateTimeField(_("closed at"))
+    pack_code = models.CharField(_("rule pack"), max_length=40)
+    pack_version = models.PositiveIntegerField(_("rule pack version"))
+    retention_years = models.PositiveSmallIntegerField(_("retention (years)"))
+    items = models.JSONField(_("what was anonymized"), default=list)
+
+    class Meta:
+        ordering = ["-anonymized_at", "-pk"]
+        verbose_name = _("anonymization")
+        verbose_name_plural = _("anonymizations")
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} anonymized {self.anonymized_at:%Y-%m-%d}"

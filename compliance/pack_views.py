@@ -118,6 +118,7 @@ def pack_detail(request: HttpRequest, code: str, version: int) -> HttpResponse:
             "is_current": is_current,
             "creditors": packs.creditors_bound_to(code),
             "can_manage": policies.can_manage_packs(request.user),
+            "can_view_decisions": policies.can_view_all_decisions(request.user),
         },
     )
 

@@ -1,4 +1,10 @@
-"""Who may read the audit trail, the complaints, the rule packs and the rule decisions."""
+"""Who may use the compliance workspace: the audit trail and its exports, complaints and disputes, alerts,
+the reports (exceptions, agents, access log), retention and legal holds, rule packs and decisions.
+
+Each answer is a role permission (accounts/roles.py gives them to compliance officers; supervisors and
+field agents hold only `add_complaint` and `export_dossier`, which the cases policies combine with the
+case's object permissions). A user without the right gets 404 from every page of the workspace.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,42 @@ def can_view_complaints(user: Any) -> bool:
         and user.is_active
         and user.has_perm("compliance.view_complaint")
     )
+
+
+def can_export_audit(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.export_auditevent")
+
+
+def can_view_workspace(user: Any) -> bool:
+    """The dashboard and the reports (exceptions, agents, access log, decisions): compliance officers."""
+    return can_view_audit(user)
+
+
+def can_resolve_complaints(user: Any) -> bool:
+    """Acknowledge and resolve complaints and disputes (releasing a case's hold): compliance officers."""
+    return _active(user) and user.has_perm("compliance.resolve_complaint")
+
+
+def can_record_complaints(user: Any) -> bool:
+    """The role may record complaints at all (which cases: cases.policies.can_record_complaint)."""
+    return _active(user) and user.has_perm("compliance.add_complaint")
+
+
+def can_acknowledge_alerts(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.acknowledge_alert")
+
+
+def can_view_retention(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.view_legalhold")
+
+
+def can_manage_legal_holds(user: Any) -> bool:
+    return _active(user) and user.has_perm("compliance.manage_legalhold")
+
+
+def can_export_dossier_role(user: Any) -> bool:
+    """The role may export dossiers (which cases: cases.policies.can_export_dossier)."""
+    return _active(user) and user.has_perm("compliance.export_dossier")
 
 
 # --- rule packs and decisions ------------------------------------------------------------------

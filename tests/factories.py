@@ -200,3 +200,21 @@ def audit_events_since(seq: int) -> list:  # type: ignore[type-arg]
 def audit_actions_since(seq: int) -> list[str]:
     """The actions appended after `seq`, in order: what a service or view wrote, exactly."""
     return [e.action for e in audit_events_since(seq)]
+
+
+def close_case(case: Case, *, at: dt.datetime) -> Case:
+    """Move a case to `closed` for tests of what comes after closure (retention, dossiers).
+
+    The closing service comes with the agreements stage; until then tests set the protected stage with
+    a queryset update (no transition, no audit event): application code never does this.
+    """
+    Case.objects.filter(pk=case.pk).update(stage="closed", stage_changed_at=at)
+    case.refresh_from_db()
+    return case
+
+
+def move_case_to(case: Case, stage: str) -> Case:
+    """Put a case in a stage whose service belongs to a later issue (tests only; see close_case)."""
+    Case.objects.filter(pk=case.pk).update(stage=stage)
+    case.refresh_from_db()
+    return case

@@ -15,10 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
+from django.utils import timezone
 
 from cases import services
 from cases.models import Case, CaseAssignment, CaseDocument, DebtorAddress, PlacementImport
-from compliance.models import AuditEvent
+from compliance.models import AuditEvent, Complaint
 from tests.factories import PDF_BYTES, audit_head, make_verifiable
 from tests.fixtures.placement import csv_bytes, valid_row
 
@@ -33,6 +34,8 @@ class Spec:
     data: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda world: {})
     writes: bool = False  # changes the case: refused even to roles that can see it
     obj: str = "case"  # what `pk` names
+    read_by_post: bool = False  # a read that answers a POST only (it records an access)
+    audience: tuple[str, ...] = ("supervisor", "agent", "compliance_officer")  # who may read it
 
 
 SPECS: dict[str, Spec] = {
@@ -62,12 +65,32 @@ SPECS: dict[str, Spec] = {
     ),
     "cases:case-reveal": Spec(variants=({"field": "id_number"}, {"field": "phones"}, {"field": "addresses"})),
     "cases:case-import-confirm": Spec(obj="placement"),
+    # Recording a complaint or dispute is open to the case's whole audience (compliance officers too).
+    "cases:case-complaint-add": Spec(),
+    "cases:case-dossier": Spec(
+        data=lambda w: {"profile": "creditor"},
+        read_by_post=True,
+        audience=("supervisor", "compliance_officer"),
+    ),
+    "cases:complaint-resolve": Spec(
+        obj="complaint", data=lambda w: {"outcome": "upheld", "reason": "x" * 12}
+    ),
 }
 
 # Who may not see a case of the `north` team assigned to `agent` (see tests/conftest.py).
 CASE_OUTSIDERS = ["other_agent", "other_supervisor", "other_team_agent", "administrator"]
 # Who may not see placement imports: everyone without the import right.
 IMPORT_OUTSIDERS = ["agent", "other_agent", "other_team_agent", "compliance_officer", "administrator"]
+# Who may not resolve complaints: everyone but compliance officers.
+COMPLAINT_OUTSIDERS = [
+    "supervisor",
+    "agent",
+    "other_agent",
+    "other_supervisor",
+    "other_team_agent",
+    "administrator",
+]
+OUTSIDERS = {"case": CASE_OUTSIDERS, "placement": IMPORT_OUTSIDERS, "complaint": COMPLAINT_OUTSIDERS}
 
 
 def cases_object_urls() -> list[tuple[str, URLPattern]]:
@@ -102,10 +125,14 @@ def world(all_roles, case, agent, supervisor):  # type: ignore[no-untyped-def]
     placement = services.placement_upload_preview(
         creditor=case.creditor, upload=csv, actor=supervisor, supervisor=supervisor
     )
+    complaint = Complaint.objects.create(
+        channel="phone", case_id=case.pk, created_at=timezone.now(), received_at=timezone.now(), text="t"
+    )
     return {
         **all_roles,
         "case": case,
         "placement": placement,
+        "complaint": complaint,
         "address": DebtorAddress.objects.get(debtor=case.debtor),
         "document": CaseDocument.objects.get(case=case),
     }
@@ -113,7 +140,7 @@ def world(all_roles, case, agent, supervisor):  # type: ignore[no-untyped-def]
 
 def url_for(world: dict[str, Any], name: str, variant: dict[str, str]) -> str:
     ids = {
-        "pk": (world["placement"] if SPECS[name].obj == "placement" else world["case"]).pk,
+        "pk": world[SPECS[name].obj].pk,
         "address_id": world["address"].pk,
         "doc_id": world["document"].pk,
     }
@@ -141,6 +168,8 @@ def snapshot(world: dict[str, Any]) -> tuple:
         case.assessments.count(),
         sorted(CaseAssignment.objects.filter(case=case).values_list("agent", flat=True)),
         PlacementImport.objects.get(pk=world["placement"].pk).status,
+        Complaint.objects.get(pk=world["complaint"].pk).status,
+        Complaint.objects.count(),
     )
 
 
@@ -166,8 +195,11 @@ def test_every_object_url_is_covered():
 def _outsider_calls() -> list[tuple[str, dict[str, str], str]]:
     result = []
     for name, variant in calls():
-        outsiders = IMPORT_OUTSIDERS if SPECS[name].obj == "placement" else CASE_OUTSIDERS
-        result += [(name, variant, role) for role in outsiders]
+        outsiders = list(OUTSIDERS[SPECS[name].obj])
+        outsiders += [
+            r for r in ("supervisor", "agent", "compliance_officer") if r not in SPECS[name].audience
+        ]
+        result += [(name, variant, role) for role in dict.fromkeys(outsiders)]
     return result
 
 
@@ -216,18 +248,24 @@ def test_compliance_officer_is_refused_every_change(world, name, variant):
 
 
 READ_CALLS = [
-    (name, variant) for name, variant in calls() if not SPECS[name].writes and SPECS[name].obj == "case"
+    (name, variant, role)
+    for name, variant in calls()
+    if not SPECS[name].writes and SPECS[name].obj == "case"
+    for role in SPECS[name].audience
 ]
 
 
-@pytest.mark.parametrize(("name", "variant"), READ_CALLS, ids=[f"{n}[{call_id(v)}]" for n, v in READ_CALLS])
-@pytest.mark.parametrize("role", ["supervisor", "agent", "compliance_officer"])
+@pytest.mark.parametrize(
+    ("name", "variant", "role"), READ_CALLS, ids=[f"{n}[{call_id(v)}]-{r}" for n, v, r in READ_CALLS]
+)
 def test_the_cases_audience_may_read(world, name, variant, role):
     """The same URLs answer the case's audience, so the 404s above are about the role, not the URL."""
     client = signed_in(world[role])
     url = url_for(world, name, variant)
+    spec = SPECS[name]
 
-    response = client.post(url) if name == "cases:case-reveal" else client.get(url)
+    posted = name == "cases:case-reveal" or spec.read_by_post
+    response = client.post(url, spec.data(world)) if posted else client.get(url)
 
     assert response.status_code == 200
 

@@ -9,6 +9,11 @@ class VisitsConfig(AppConfig):
     def ready(self) -> None:
         from common import demo
 
+        from . import onsite_workspace, workspace
         from .demo import seed_visits
 
         demo.register("visits", seed_visits, order=20)
+        # What the compliance workspace reads of visits (compliance/registry.py): agent metrics, dossier
+        # sections, exception rows, access actions and anonymizers.
+        workspace.register()
+        onsite_workspace.register()

@@ -14,6 +14,7 @@ from .case import (
     identity_check_revoke,
     pii_reveal,
 )
+from .disputes import complaint_record, complaint_resolve, dispute_open, dispute_resolve
 from .placement import (
     ImportReport,
     placement_assign_round_robin,
@@ -31,6 +32,10 @@ __all__ = [
     "case_assign_agents",
     "case_unverify",
     "case_verify",
+    "complaint_record",
+    "complaint_resolve",
+    "dispute_open",
+    "dispute_resolve",
     "document_add",
     "grant_case_access",
     "identity_check_record",

@@ -171,6 +171,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.verify_audit_chain",
         "schedule": 24 * 60 * 60,
     },
+    # Compliance (compliance/tasks.py): alerts for complaints past their pack's response targets, and
+    # the retention job (anonymization of cases closed longer than the pack's retention period).
+    "compliance-flag-overdue-complaints": {
+        "task": "compliance.tasks.flag_overdue_complaints",
+        "schedule": 60 * 60,
+    },
+    "compliance-anonymize-expired-cases": {
+        "task": "compliance.tasks.anonymize_expired_cases",
+        "schedule": 24 * 60 * 60,
+    },
     # Visits (visits/tasks.py): reminders to the agents, expiry of plans not approved in time, and
     # approved visits whose notice lead time can no longer be met. Each task is idempotent.
     "visits-remind-agents": {"task": "visits.tasks.remind_agents", "schedule": 5 * 60},
@@ -226,6 +236,10 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="visits.sms.FileBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms-outbox.jsonl"))
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FieldLedger <noreply@fieldledger.invalid>")
+# Audit exports (compliance/exports.py): PDFs are rendered in parts of this many events, and refused
+# beyond the maximum (JSON Lines and CSV have no limit).
+AUDIT_EXPORT_PDF_PART_EVENTS = env.int("AUDIT_EXPORT_PDF_PART_EVENTS", default=1000)
+AUDIT_EXPORT_PDF_MAX_EVENTS = env.int("AUDIT_EXPORT_PDF_MAX_EVENTS", default=20000)
 # Requests per minute and client IP on the public verification page (429 beyond).
 PUBLIC_VERIFY_RATE_PER_MINUTE = env.int("PUBLIC_VERIFY_RATE_PER_MINUTE", default=30)
 

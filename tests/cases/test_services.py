@@ -336,8 +336,8 @@ def test_stage_cannot_be_assigned(case):
 
 def test_the_machine_holds_the_stages_delivered_so_far(case):
     """new <-> verified (stage 1); verified -> visit_planned -> notice_given and the refusal side state
-    (visit planning); notice_given -> on_site -> conversation_logged / follow_up (on site). Later stages
-    add theirs, with tests."""
+    (visit planning); notice_given -> on_site -> conversation_logged / follow_up (on site); the dispute
+    hold and its release (tests/cases/test_disputes.py). Later stages add theirs, with tests."""
     names = {t.name for t in case.get_all_stage_transitions()}
 
     assert names == {
@@ -351,6 +351,8 @@ def test_the_machine_holds_the_stages_delivered_so_far(case):
         "start_on_site",
         "log_conversation",
         "follow_up_after_visit",
+        "hold",
+        "release_hold",
     }
 
 

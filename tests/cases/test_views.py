@@ -379,18 +379,19 @@ def _add_facts(case: Case, actor, n: int) -> None:  # type: ignore[no-untyped-de
 def test_detail_query_count_does_not_grow_with_the_facts(
     request, case, agent, role, django_assert_max_num_queries
 ):
-    # 23 at most: session, user, user and group permissions, two content types (guardian, cold cache),
+    # 24 at most: session, user, user and group permissions, two content types (guardian, cold cache),
     # the case with debtor/creditor/mandate/supervisor/team/identity checker joined, prefetches of
     # phones, addresses (+verifier), documents (+uploader), assignments (+agent), assessments and their
     # assessors, guardian's user and group object permissions (once per request, cached), the
     # timeline's audit events, history (+user) and actors, the user's roles (navigation), the
-    # assignable agents (supervisor's form), and the session renewal (savepoint, update, release).
+    # assignable agents (supervisor's form), the case's complaints and disputes, and the session
+    # renewal (savepoint, update, release).
     make_verifiable(case, agent)
     client = signed_in(request.getfixturevalue(role))
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(24):
         one = _detail_queries(client, case)
     _add_facts(case, agent, 4)
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(24):
         five = _detail_queries(client, case)
 
     assert one == five

@@ -176,4 +176,80 @@ def test_export_to_unwritable_path_is_a_command_error(tmp_path):
 
 def test_export_refuses_unknown_format(tmp_path):
     with pytest.raises(CommandError):
-        call_command("export_audit", "--format", "csv", "--out", str(tmp_path / "a.csv"))
+        call_command("export_audit", "--format", "xml", "--out", str(tmp_path / "a.xml"))
+
+
+def test_export_with_filters_and_a_manifest(tmp_path):
+    record(3)
+    audit.record(
+        actor=None,
+        action="case.verify.refused",
+        object_type="cases.case",
+        object_id="1",
+        case_id=1,
+        data={"codes": ["MANDATE_VALID"]},
+    )
+    out, manifest = tmp_path / "a.jsonl", tmp_path / "a.manifest.json"
+
+    call_command(
+        "export_audit",
+        "--out",
+        str(out),
+        "--manifest",
+        str(manifest),
+        "--code",
+        "MANDATE_VALID",
+        "--case",
+        "1",
+        stderr=StringIO(),
+    )
+
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["action"] for line in lines] == ["case.verify.refused"]
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    assert data["filter"] == {"case_id": 1, "code": "MANDATE_VALID"}
+    assert (data["count"], data["first_seq"], data["last_seq"]) == (1, 4, 4)
+    event = AuditEvent.objects.order_by("-seq").first()
+    assert event.action == "audit.exported"
+    assert event.data["filter"] == data["filter"]
+    assert event.data["files"][0]["sha256"] == data["files"][0]["sha256"]
+    assert event.data["manifest_sha256"] is not None
+
+
+def test_export_csv_escapes_formulas(tmp_path):
+    audit.record(actor=None, action="test.event", object_type="=cmd|' /C calc'!A0", object_id="1")
+    out = tmp_path / "a.csv"
+
+    call_command("export_audit", "--format", "csv", "--out", str(out), stderr=StringIO())
+
+    text = out.read_text(encoding="utf-8-sig")
+    assert "'=cmd|" in text
+    assert text.splitlines()[0].startswith("seq,at,actor,action")
+
+
+def test_export_pdf_needs_a_file_and_respects_the_cap(tmp_path, settings):
+    settings.AUDIT_EXPORT_PDF_MAX_EVENTS = 2
+    record(3)
+
+    with pytest.raises(CommandError, match="standard output"):
+        call_command("export_audit", "--format", "pdf", "--out", "-", stderr=StringIO())
+    with pytest.raises(CommandError, match="too many"):
+        call_command("export_audit", "--format", "pdf", "--out", str(tmp_path / "a.pdf"), stderr=StringIO())
+    call_command(
+        "export_audit",
+        "--format",
+        "pdf",
+        "--out",
+        str(tmp_path / "a.pdf"),
+        "--action",
+        "nothing.",
+        stderr=StringIO(),
+    )
+    assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_export_refuses_a_bad_date(tmp_path):
+    with pytest.raises(CommandError, match="not a date"):
+        call_command(
+            "export_audit", "--out", str(tmp_path / "a.jsonl"), "--from", "yesterday", stderr=StringIO()
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 
 import pytest
 from celery.result import EagerResult
@@ -54,29 +53,6 @@ def test_the_task_is_scheduled_nightly(settings):
     assert schedule["schedule"] == 24 * 60 * 60
 
 
-@pytest.fixture
-def real_worker_app():  # type: ignore[no-untyped-def]
-    """config.celery.app talking to REDIS_URL for real, on a queue of its own; restored afterwards."""
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
-
-    redis_url = os.environ["REDIS_URL"]
-    queue = f"fieldledger-test-{uuid.uuid4().hex[:8]}"  # never picks up (or leaves) others' tasks
-    keys = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
-    saved = {key: app.conf[key] for key in keys}
-    app.conf.update(
-        broker_url=redis_url, result_backend=redis_url, task_always_eager=False, task_default_queue=queue
-    )
-    app.__dict__.pop("amqp", None)  # queues are derived from the configuration once; derive them again
-    try:
-        with start_worker(app, perform_ping_check=False, queues=[queue], shutdown_timeout=30):
-            yield app
-    finally:
-        app.conf.update(saved)
-        app.__dict__.pop("amqp", None)
-
-
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a Redis server: set REDIS_URL")
@@ -96,3 +72,32 @@ def test_verify_task_through_a_real_worker(real_worker_app):
     assert not isinstance(async_result, EagerResult)  # it went through Redis to the worker and back
     assert result == {"ok": True, "count": 5, "head": head, "bad_seq": None, "reason": ""}
     assert async_result.successful()
+
+
+@pytest.mark.django_db
+def test_a_break_raises_one_alert_and_emails_the_compliance_officers(
+    compliance_officer, mailoutbox, django_capture_on_commit_callbacks
+):
+    from compliance.models import Alert
+
+    compliance_officer.email = "co@example.com"
+    compliance_officer.save()
+    record(3)
+    with connection.cursor() as cursor:
+        for sql in drop_statements(connection.vendor):
+            cursor.execute(sql)
+        cursor.execute("UPDATE compliance_auditevent SET object_id = 'forged' WHERE seq = 2")
+        for sql in create_statements(connection.vendor):
+            cursor.execute(sql)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        verify_audit_chain.delay().get(timeout=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        verify_audit_chain.delay().get(timeout=5)  # the next night: the same break, no second alert
+
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.key, alert.data["bad_seq"]) == ("chain_broken", "seq:2", 2)
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["co@example.com"]
+    assert "Audit chain broken" in mailoutbox[0].subject
+    assert "/compliance/" in mailoutbox[0].body

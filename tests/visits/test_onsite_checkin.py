@@ -249,7 +249,11 @@ def test_a_flag_raised_since_approval_is_refused(notified, agent, flag, code):
 
 def test_an_open_complaint_is_refused(notified, agent):
     Complaint.objects.create(
-        channel="public_page", case_id=notified.case_id, visit_id=notified.pk, created_at=ARRIVAL
+        channel="public_page",
+        case_id=notified.case_id,
+        visit_id=notified.pk,
+        created_at=ARRIVAL,
+        received_at=ARRIVAL,
     )
 
     assert refused_codes(notified, agent) == ["DISPUTE_OPEN"]

@@ -393,3 +393,49 @@ def test_ending_a_visit_is_for_a_supervisor_with_a_reason(on_site, all_roles, ro
         services.visit_abort(visit=on_site, actor=all_roles[role], reason=reason, now=DONE)
 
     assert refused.value.codes == [code]
+
+
+# --- a dispute raised on site -----------------------------------------------------------------------
+
+
+def test_a_dispute_raised_on_site_opens_a_dispute_and_holds_the_case(talked, agent, other_agent, plan):
+    from compliance.models import Complaint
+
+    outcome(talked, agent, outcome="dispute_raised", dispute_text="Says the interest was never agreed.")
+    attest_all(talked)
+    head = audit_head()
+
+    complete(talked, other_agent)  # an agent of the visit not assigned to the case may complete it
+
+    talked.refresh_from_db()
+    assert talked.case.stage == Stage.ON_HOLD
+    dispute = Complaint.objects.get(case_id=talked.case_id)
+    assert (dispute.kind, dispute.channel, dispute.visit_id, dispute.status) == (
+        "dispute",
+        "visit",
+        talked.pk,
+        "open",
+    )
+    assert dispute.text == "Says the interest was never agreed."
+    actions = audit_actions_since(head)
+    assert actions[0] == "rules.allowed"
+    assert {"dispute.opened", "case.held"} <= set(actions)
+    assert actions[-1] == "visit.completed"
+    assert audit_events_since(head)[-1].data["dispute"] == dispute.pk
+    # No further visit while it is open: the case is on hold, and the rules see the open dispute.
+    from tests.visits.conftest import plan_with
+    from tests.visits.factories import local as at
+
+    with pytest.raises(DomainError) as refused:
+        services.visit_plan(
+            **plan_with(plan, window_start=at(2026, 12, 3, 10), window_end=at(2026, 12, 3, 12), now=DONE)
+        )
+    assert refused.value.codes == ["WRONG_STAGE"]
+    facts = selectors.visit_facts(
+        case=talked.case,
+        address=talked.address,
+        agents=[agent],
+        window_start=talked.window_start,
+        window_end=talked.window_end,
+    )
+    assert facts.dispute_open is True

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cases.models import Case, Stage
+from cases.services.disputes import dispute_open
 from common.errors import DomainError, Failure
 from common.pii import digest
 from compliance import audit, decisions
@@ -900,8 +901,6 @@ def _case_after(*, visit: Visit, case: Case, log: VisitLog, actor: User, now: dt
         moved["debtor_visits_refused"] = True
     if case.stage == Stage.ON_SITE:
         if log.outcome == Outcome.DISPUTE:
-            from cases.services.disputes import dispute_open
-
             complaint = dispute_open(
                 case=case,
                 actor=actor,
@@ -911,6 +910,7 @@ def _case_after(*, visit: Visit, case: Case, log: VisitLog, actor: User, now: dt
                 received_at=now,
                 visit_id=visit.pk,
                 now=now,
+                allowed_by_caller=True,  # can_fill_log: an agent of this visit
             )
             case.refresh_from_db()
             moved["dispute"] = complaint.pk

@@ -7,15 +7,12 @@ from typing import Any
 
 from django.db import transaction
 
-from compliance import audit
-
 from ..models import (
     Visit,
     VisitToken,
 )
 from ._shared import (
     _now,
-    sha256_hex,
     token_digest,
 )
 
@@ -37,31 +34,21 @@ def token_lookup(*, token: str, now: dt.datetime | None = None) -> VisitToken | 
 @transaction.atomic
 def complaint_record(*, visit: Visit, text: str = "", now: dt.datetime | None = None) -> Any:
     """Someone on the public page says the visit is not expected: a complaint for the compliance
-    officer. The audit event holds ids and a digest of the text, nothing personal."""
+    officer, with the response targets of the case's rule pack. The audit event holds ids and a digest
+    of the text, nothing personal (compliance.complaints.complaint_create)."""
+    from compliance.complaints import complaint_create
     from compliance.models import Complaint
 
-    now = now or _now()
-    text = (text or "").strip()[:1000]
-    complaint = Complaint(
+    from ..selectors import pack_for_case
+
+    return complaint_create(
+        kind=Complaint.Kind.COMPLAINT,
         channel=Complaint.Channel.PUBLIC_PAGE,
+        text=(text or "").strip()[:1000],
+        raised_by=Complaint.RaisedBy.DEBTOR,
+        recorded_by=None,
+        pack=pack_for_case(visit.case),
+        case_id=visit.case_id,
         visit_id=visit.pk,
-        case_id=visit.case_id,
-        created_at=now,
-        text=text,
-        status=Complaint.Status.OPEN,
+        now=now or _now(),
     )
-    complaint.full_clean()
-    complaint.save()
-    audit.record(
-        actor=None,
-        action="complaint.recorded",
-        obj=complaint,
-        case_id=visit.case_id,
-        data={
-            "channel": complaint.channel,
-            "visit": visit.pk,
-            "has_text": bool(text),
-            "text_sha256": sha256_hex(text) if text else "",
-        },
-    )
-    return complaint

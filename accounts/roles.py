@@ -32,6 +32,10 @@ def is_service(user: Any) -> bool:
 # to this table, so a new permission reaches its roles with the next `migrate`.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "supervisor": (
+        "agreements.draft_agreement",
+        "agreements.approve_agreement",
+        "agreements.record_payment",
+        "agreements.close_case",
         "cases.work_case",
         "cases.verify_case",
         "cases.assign_case",
@@ -46,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "compliance.export_dossier",
     ),
     "field_agent": (
+        "agreements.draft_agreement",
         "cases.work_case",
         "cases.verify_case",
         "cases.view_full_pii",
@@ -53,6 +58,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "compliance.add_complaint",
     ),
     "compliance_officer": (
+        "agreements.view_agreement",
+        "agreements.view_instalment",
+        "agreements.view_payment",
+        "agreements.view_promisecheck",
+        "agreements.view_followup",
+        "agreements.view_escalation",
+        "agreements.view_closure",
+        "agreements.view_signature",
         "cases.view_case",
         "cases.view_full_pii",
         "cases.view_creditor",

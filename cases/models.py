@@ -7,6 +7,7 @@ methods only set fields. Services (the cases/services package) are the only call
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -38,6 +39,15 @@ class Creditor(TimeStampedModel):
         blank=True,
         related_name="+",
         help_text=_("Placed cases go to this supervisor and their team unless the import names another."),
+    )
+    settlement_approval_share = models.DecimalField(
+        _("settlement discount needing approval"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.10"),
+        help_text=_(
+            "A settlement discount above this share of the balance (0.10 = 10%) needs a supervisor's approval."
+        ),
     )
     rule_pack_code = models.SlugField(
         _("rule pack"),
@@ -297,6 +307,8 @@ HOLDABLE_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.ON_H
 # Where a released hold goes back to: the stage it came from when that is a resting stage (nothing
 # in flight there), else follow-up, where a supervisor decides what comes next.
 RESTING_STAGES = (Stage.NEW, Stage.VERIFIED, Stage.FOLLOW_UP, Stage.AGREEMENT_SIGNED, Stage.ESCALATED)
+# A case may be closed from any stage but while agents are on site or a dispute holds it.
+CLOSABLE_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.ON_SITE, Stage.ON_HOLD)]
 
 
 class Case(ConcurrentTransitionMixin, TimeStampedModel):
@@ -423,6 +435,53 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
     @transition(field=stage, source=Stage.ON_SITE, target=Stage.CONVERSATION_LOGGED)
     def log_conversation(self, *, at: dt.datetime) -> None:
         """The visit ended with a repayment agreement to draft: the case waits for the agreement."""
+        self.stage_changed_at = at
+
+    @transition(
+        field=stage,
+        source=[
+            Stage.VERIFIED,
+            Stage.CONVERSATION_LOGGED,
+            Stage.FOLLOW_UP,
+            Stage.AGREEMENT_SIGNED,
+            Stage.ESCALATED,
+        ],
+        target=Stage.AGREEMENT_SIGNED,
+    )
+    def sign_agreement(self, *, at: dt.datetime) -> None:
+        """A repayment agreement was signed (a renegotiated one replaces the one in force)."""
+        self.stage_changed_at = at
+
+    @transition(
+        field=stage, source=[Stage.CONVERSATION_LOGGED, Stage.AGREEMENT_SIGNED], target=Stage.FOLLOW_UP
+    )
+    def back_to_follow_up(self, *, at: dt.datetime) -> None:
+        """The agreement was broken, completed short of closure, or its draft given up."""
+        self.stage_changed_at = at
+
+    @transition(
+        field=stage,
+        source=[
+            Stage.VERIFIED,
+            Stage.VISITS_REFUSED,
+            Stage.CONVERSATION_LOGGED,
+            Stage.AGREEMENT_SIGNED,
+            Stage.FOLLOW_UP,
+        ],
+        target=Stage.ESCALATED,
+    )
+    def escalate(self, *, at: dt.datetime) -> None:
+        """A lawyer's letter or a litigation referral."""
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=CLOSABLE_STAGES, target=Stage.CLOSED)
+    def close(self, *, at: dt.datetime) -> None:
+        """Only through the closing service (agreements/services/closure.py), with its checklist."""
+        self.stage_changed_at = at
+
+    @transition(field=stage, source=Stage.CLOSED, target=Stage.FOLLOW_UP)
+    def reopen(self, *, at: dt.datetime) -> None:
+        """A supervisor's reopen of a closed case, with a reason."""
         self.stage_changed_at = at
 
     @transition(field=stage, source=Stage.ON_SITE, target=Stage.FOLLOW_UP)

@@ -54,23 +54,34 @@ def can_view(user: Any, case: Case) -> bool:
     return sees_all_cases(user) or (user.is_active and _object_perm(user, "view_case", case))
 
 
+def is_closed(case: Case) -> bool:
+    """A closed case is read-only until a supervisor reopens it (agreements/services/closure.py)."""
+    return case.stage == "closed"
+
+
 def can_work_on(user: Any, case: Case) -> bool:
     """May record facts on the case: documents, addresses, identity check, assessment."""
     if is_service(user):
         return True
-    return _global(user, "cases.work_case") and _object_perm(user, "change_case", case)
+    return (
+        not is_closed(case) and _global(user, "cases.work_case") and _object_perm(user, "change_case", case)
+    )
 
 
 def can_verify(user: Any, case: Case) -> bool:
     if is_service(user):
         return True
-    return _global(user, "cases.verify_case") and _object_perm(user, "change_case", case)
+    return (
+        not is_closed(case) and _global(user, "cases.verify_case") and _object_perm(user, "change_case", case)
+    )
 
 
 def can_assign(user: Any, case: Case) -> bool:
     if is_service(user):
         return True
-    return _global(user, "cases.assign_case") and _object_perm(user, "change_case", case)
+    return (
+        not is_closed(case) and _global(user, "cases.assign_case") and _object_perm(user, "change_case", case)
+    )
 
 
 def can_view_full_pii(user: Any, case: Case) -> bool:

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError, Failure
-from common.pdf import render_pdf
+from common.pdf import RenderedPdf, render_pdf
 
 from . import audit, exports, registry, search
 from .models import Complaint, RuleDecision
@@ -114,6 +114,39 @@ def _audit_export(case_id: int, actor: Any, now: dt.datetime) -> tuple[IO[bytes]
     return tmp, exports.manifest_bytes(manifest), sha.hexdigest()
 
 
+def dossier_pdf(
+    *,
+    case_id: int,
+    profile: str,
+    now: dt.datetime,
+    with_files: bool = True,
+    title: str = "",
+    preface: str = "",
+) -> tuple[list[DossierPart], RenderedPdf]:
+    """The dossier's parts and its PDF (the closing report is this PDF for the regulator profile, with
+    a preface and without the attached files)."""
+    ctx = DossierContext(
+        case_id=case_id, profile=profile, now=now, person=staff_namer(profile), with_files=with_files
+    )
+    parts = [part for section in registry.dossier_sections() if (part := section.build(ctx)) is not None]
+    label = registry.case_directory().labels([case_id]).get(case_id, str(case_id))
+    pdf = render_pdf(
+        template="pdf/dossier.html",
+        context={
+            "parts": parts,
+            "label": label,
+            "case_id": case_id,
+            "profile": profile,
+            "now": now,
+            "title": title,
+            "preface": preface,
+        },
+        filename=f"dossier-case-{case_id}.pdf",
+        language=translation.get_language(),
+    )
+    return parts, pdf
+
+
 def dossier_build(*, case_id: int, profile: str, actor: Any, now: dt.datetime | None = None) -> Built:
     """Build the dossier ZIP of a case for a profile and record `dossier.exported`.
 
@@ -121,16 +154,8 @@ def dossier_build(*, case_id: int, profile: str, actor: Any, now: dt.datetime | 
     if profile not in registry.PROFILES:
         raise DomainError([Failure("INVALID_INPUT", _("Choose a redaction profile."), "", "profile")])
     now = now or timezone.now()
-    ctx = DossierContext(case_id=case_id, profile=profile, now=now, person=staff_namer(profile))
-    parts = [part for section in registry.dossier_sections() if (part := section.build(ctx)) is not None]
+    parts, pdf = dossier_pdf(case_id=case_id, profile=profile, now=now)
     label = registry.case_directory().labels([case_id]).get(case_id, str(case_id))
-    language = translation.get_language()
-    pdf = render_pdf(
-        template="pdf/dossier.html",
-        context={"parts": parts, "label": label, "case_id": case_id, "profile": profile, "now": now},
-        filename=f"dossier-case-{case_id}.pdf",
-        language=language,
-    )
     sums: list[tuple[str, str]] = []
     zip_tmp = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller (a FileResponse closes it)
     jsonl_tmp, manifest_content, _jsonl_sha = _audit_export(case_id, actor, now)

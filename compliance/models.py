@@ -1,5 +1,7 @@
 """The hash-chained, append-only audit trail. Written only by `compliance.audit.record`/`record_many`."""
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +77,25 @@ class RulePack(models.Model):
     phone_calls_per_7_days = models.PositiveSmallIntegerField(_("calls per 7 days"))
     retention_years = models.PositiveSmallIntegerField(_("retention after last activity (years)"))
     limitation_years = models.PositiveSmallIntegerField(_("limitation period (years)"))
+    # Repayment agreements (agreements/): the largest instalment as a share of the debtor's disposable
+    # income before the agent must confirm the debtor asked for it (FCA CONC 7.3.10R: no pressure to pay
+    # in too few, too large instalments); payment reminders; grace before an agreement or a promise is
+    # broken.
+    max_instalment_share = models.DecimalField(
+        _("largest instalment as a share of disposable income"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+    )
+    payment_reminder_days = models.PositiveSmallIntegerField(
+        _("remind the debtor (days before a due date)"), default=3
+    )
+    agreement_grace_days = models.PositiveSmallIntegerField(
+        _("an agreement is broken after an instalment is overdue (days)"), default=15
+    )
+    promise_grace_days = models.PositiveSmallIntegerField(
+        _("a promise is broken after its date (days)"), default=3
+    )
     # Response-time targets for complaints and disputes (migration 0006 sets the shipped packs' values).
     complaint_ack_days = models.PositiveSmallIntegerField(
         _("acknowledge a complaint or dispute within (days)"), default=2

@@ -55,6 +55,10 @@ PARAMETERS: dict[str, str] = {
     "phone_calls_per_7_days": "PHONE_ATTEMPTS",
     "retention_years": "RETENTION",
     "limitation_years": "LIMITATION",
+    "max_instalment_share": "AFFORDABILITY",
+    "payment_reminder_days": "PAYMENT_REMINDER",
+    "agreement_grace_days": "AGREEMENT_BROKEN",
+    "promise_grace_days": "PROMISE_BROKEN",
     "overridable": "OVERRIDE",
 }
 # Which key of `RulePack.sources` documents each parameter (the shipped packs' keys).
@@ -71,6 +75,10 @@ SOURCE_KEYS: dict[str, str] = {
     "phone_calls_per_7_days": "phone",
     "retention_years": "retention",
     "limitation_years": "limitation",
+    "max_instalment_share": "agreements",
+    "payment_reminder_days": "agreements",
+    "agreement_grace_days": "agreements",
+    "promise_grace_days": "agreements",
     "overridable": "overridable",
 }
 # "min": the value may not fall below the base's; "max": may not rise above it.
@@ -86,6 +94,11 @@ _DIRECTION: dict[str, str] = {
     "phone_calls_per_7_days": "max",
     "retention_years": "min",
     "limitation_years": "max",
+    # A stricter pack lets the debtor be asked for less of their disposable income, and gives them at
+    # least as long before an agreement or a promise counts as broken. Reminders are a house choice.
+    "max_instalment_share": "max",
+    "agreement_grace_days": "min",
+    "promise_grace_days": "min",
 }
 
 

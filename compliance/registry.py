@@ -204,6 +204,8 @@ class DossierContext:
     profile: str
     now: dt.datetime
     person: Callable[[Any], str]  # a user (or None) -> how this profile names them
+    # False for a PDF alone (the closing report): sections skip the files they would attach.
+    with_files: bool = True
 
     @property
     def masked(self) -> bool:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("compliance/", include("compliance.urls")),
     path("visits/", include("visits.urls")),
+    path("agreements/", include("agreements.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     # The integration API authenticates by API key or token, never by session (docs/api.md).

@@ -256,6 +256,8 @@ def evidence_part(ctx: DossierContext) -> DossierPart | None:
     """Photos, recordings and the statements handed over, with their digests. The debtor's own copy
     (a subject-access request) holds the statements they were given, not the agents' photos or
     recordings."""
+    if not ctx.with_files:
+        return None
     qs = Evidence.objects.filter(visit__case_id=ctx.case_id).order_by("uploaded_at", "pk")
     if ctx.profile == "debtor":
         qs = qs.filter(kind="statement")
@@ -278,7 +280,7 @@ def evidence_part(ctx: DossierContext) -> DossierPart | None:
 
 def reports_part(ctx: DossierContext) -> DossierPart | None:
     """Each visit's report PDF, rendered now (for the regulator and the creditor: it names the agents)."""
-    if ctx.profile == "debtor":
+    if ctx.profile == "debtor" or not ctx.with_files:
         return None
     from accounts.services import system_user
     from common.pdf import render_pdf

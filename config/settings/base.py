@@ -167,6 +167,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Agreements (agreements/tasks.py): payment reminders hourly (each is sent once, within the debtor's
+    # hours), and overdue instalments, broken agreements and promises kept or broken, every few hours.
+    "agreements-payment-reminders": {"task": "agreements.tasks.send_payment_reminders", "schedule": 60 * 60},
+    "agreements-daily-follow-up": {"task": "agreements.tasks.daily_follow_up", "schedule": 6 * 60 * 60},
     "verify-audit-chain-nightly": {
         "task": "compliance.tasks.verify_audit_chain",
         "schedule": 24 * 60 * 60,

@@ -174,8 +174,10 @@ def test_service_account_cannot_log_in_even_with_a_password(client):
 
 # --- no page but login is reachable anonymously ------------------------------------------------
 
-# admin:login is a login page too; visits:public-verify is the debtor's check of a visit (no account).
+# admin:login is a login page too; visits:public-verify is the debtor's check of a visit (no account);
+# agreements:public-sign the debtor's one-time link to sign an agreement.
 ANONYMOUS_ALLOWED = {
+    "agreements:public-sign",
     "accounts:login",
     "set_language",
     "admin:login",

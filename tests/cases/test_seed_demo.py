@@ -79,10 +79,12 @@ def test_seed_cases_through_the_import_and_verification_services():
     assert set(policies.cases_visible_to(supervisor)) == set(cases)
     assert CaseAssignment.objects.count() == 20
     assert {CaseAssignment.objects.filter(agent=a).count() for a in agents} == {10}
-    # 30% of 20 verified; three of them then carry the demo visits (visits/demo.py) and moved on.
+    # 30% of 20 verified; three of them then carry the demo visits (visits/demo.py) and one the demo
+    # agreement (agreements/demo.py), and moved on.
     verified = cases.exclude(stage=Stage.NEW)
     assert verified.count() == 6
     assert sorted(cases.exclude(stage__in=[Stage.NEW, Stage.VERIFIED]).values_list("stage", flat=True)) == [
+        Stage.AGREEMENT_SIGNED,
         Stage.FOLLOW_UP,
         Stage.NOTICE_GIVEN,
         Stage.VISIT_PLANNED,

@@ -337,7 +337,8 @@ def test_stage_cannot_be_assigned(case):
 def test_the_machine_holds_the_stages_delivered_so_far(case):
     """new <-> verified (stage 1); verified -> visit_planned -> notice_given and the refusal side state
     (visit planning); notice_given -> on_site -> conversation_logged / follow_up (on site); the dispute
-    hold and its release (tests/cases/test_disputes.py). Later stages add theirs, with tests."""
+    hold and its release (tests/cases/test_disputes.py); agreements, escalation, closure and reopening
+    (tests/agreements)."""
     names = {t.name for t in case.get_all_stage_transitions()}
 
     assert names == {
@@ -351,6 +352,11 @@ def test_the_machine_holds_the_stages_delivered_so_far(case):
         "start_on_site",
         "log_conversation",
         "follow_up_after_visit",
+        "sign_agreement",
+        "back_to_follow_up",
+        "escalate",
+        "close",
+        "reopen",
         "hold",
         "release_hold",
     }

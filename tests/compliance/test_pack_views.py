@@ -37,6 +37,10 @@ def form_data(pack: RulePack, **changes) -> dict:  # type: ignore[no-untyped-def
         "phone_calls_per_7_days": pack.phone_calls_per_7_days,
         "retention_years": pack.retention_years,
         "limitation_years": pack.limitation_years,
+        "max_instalment_share": str(pack.max_instalment_share),
+        "payment_reminder_days": pack.payment_reminder_days,
+        "agreement_grace_days": pack.agreement_grace_days,
+        "promise_grace_days": pack.promise_grace_days,
         "overridable": list(pack.overridable),
     }
     if pack.notice_required:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +30,7 @@ from accounts.models import User
 from cases.models import Case, Stage
 from cases.services.disputes import dispute_open
 from common.errors import DomainError, Failure
+from common.idempotency import checked_key
 from common.pii import digest
 from compliance import audit, decisions
 from compliance.rules.onsite import OnSiteFacts, check_onsite, distance_m
@@ -65,7 +65,6 @@ from ..selectors import overridden_codes, pack_for_case, visit_facts
 from .planning import RulesRefused, _lock_case, _lock_visit, _place_consent_of, _refusals_audited
 
 SOURCE_ONSITE = _("FieldLedger visit procedure (DOMAIN.md, stages 4 and 5)")
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A conversation cannot begin before the agents arrived, nor end in the future (small clock skew allowed).
 CLOCK_SKEW = dt.timedelta(minutes=5)
 PROMISE_HORIZON = dt.timedelta(days=366)
@@ -81,14 +80,7 @@ def _refuse(code: str, message: Any, field: str = "") -> DomainError:
 
 
 def _key(value: str) -> str:
-    value = (value or "").strip()
-    if not KEY_PATTERN.match(value):
-        raise _refuse(
-            "IDEMPOTENCY_KEY",
-            _("The form is missing its submission key; reload the page and submit again."),
-            "idempotency_key",
-        )
-    return value
+    return checked_key(value)
 
 
 def _replayed(model: Any, key: str, *, visit: Visit, actor: Any, field: str = "idempotency_key") -> Any:

@@ -1,0 +1,46 @@
+"""Every write of the agreements stage. `agreements` drafts, approves and signs repayment agreements
+(also through the debtor's one-time link); `payments` records and imports payments and allocates them;
+`followups` the follow-up plans; `closure` escalation, closure and reopening; `scheduled` the beat jobs
+(reminders, overdue marking, broken agreements, promise tracking)."""
+
+from .agreements import (
+    agreement_approve,
+    agreement_cancel,
+    agreement_draft,
+    agreement_sign,
+    agreement_sign_remote,
+    agreement_submit,
+    link_identify,
+    link_lookup,
+    parse_signature,
+    signing_link_send,
+)
+from .closure import case_close, case_escalate, case_reopen
+from .followups import follow_up_done, follow_up_plan
+from .payments import parse_payments, payment_record, payments_import
+from .scheduled import agreements_break, overdue_mark, promises_track, reminders_send
+
+__all__ = [
+    "agreement_approve",
+    "agreement_cancel",
+    "agreement_draft",
+    "agreement_sign",
+    "agreement_sign_remote",
+    "agreement_submit",
+    "agreements_break",
+    "case_close",
+    "case_escalate",
+    "case_reopen",
+    "follow_up_done",
+    "follow_up_plan",
+    "link_identify",
+    "link_lookup",
+    "overdue_mark",
+    "parse_payments",
+    "parse_signature",
+    "payment_record",
+    "payments_import",
+    "promises_track",
+    "reminders_send",
+    "signing_link_send",
+]

@@ -1,0 +1,20 @@
+"""Celery tasks of the agreements stage: thin wrappers of the scheduled services (each idempotent)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="agreements.tasks.send_payment_reminders")
+def send_payment_reminders() -> list[int]:
+    from .services import reminders_send
+
+    return reminders_send()
+
+
+@shared_task(name="agreements.tasks.daily_follow_up")
+def daily_follow_up() -> dict[str, list[int]]:
+    """Overdue instalments, broken agreements, and promises kept or broken, in that order."""
+    from .services import agreements_break, overdue_mark, promises_track
+
+    return {"overdue": overdue_mark(), "broken": agreements_break(), "promises": promises_track()}

@@ -1,0 +1,37 @@
+"""The agreements section of the case page: `{% load agreements_tags %}{% agreements_section case user %}`.
+
+The case page belongs to the cases app, which knows nothing of agreements; this tag brings the stage's
+own reads (one `case_money` call: a fixed number of queries) and the user's permitted actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from .. import forms, policies, selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("agreements/_case_section.html", takes_context=True)
+def agreements_section(context: Any, case: Any, user: Any) -> dict[str, Any]:
+    money = selectors.case_money(case)
+    last_visit = case.visits.filter(completed_at__isnull=False).order_by("-completed_at").first()
+    reassess = bool(
+        last_visit and (money.follow_up is None or money.follow_ups[0].created_at < last_visit.completed_at)
+    )
+    return {
+        "case": case,
+        "money": money,
+        "today": timezone.localdate(),
+        "reassess": reassess and case.stage != "closed",
+        "can_draft": policies.can_draft(user, case) and money.draft is None,
+        "can_pay": policies.can_record_payment(user, case) and case.stage != "closed",
+        "can_follow_up": policies.can_plan_follow_up(user, case),
+        "can_close": policies.can_close(user, case),
+        "reopen_form": forms.ReasonForm(),
+        "done_form": forms.DoneForm(),
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -265,7 +265,10 @@ def agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         data={"agreement": agreement.number, "sha256": agreement.pdf_sha256},
     )
     response = FileResponse(
-        agreement.pdf.open("rb"), content_type="application/pdf", filename=f"{agreement.number}.pdf"
+        agreement.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"{agreement.number}.pdf",
+        as_attachment=True,
     )
     response["X-Content-SHA256"] = agreement.pdf_sha256
     return response
@@ -440,6 +443,7 @@ def escalation_document(request: HttpRequest, pk: int) -> HttpResponse:
         escalation.document.open("rb"),
         content_type="application/pdf",
         filename=escalation.document.name.rsplit("/", 1)[-1],
+        as_attachment=True,
     )
     response["X-Content-SHA256"] = escalation.document_sha256
     return response
@@ -489,6 +493,7 @@ def closing_report(request: HttpRequest, pk: int) -> HttpResponse:
         closure.report.open("rb"),
         content_type="application/pdf",
         filename=f"closing-report-{closure.case_id}.pdf",
+        as_attachment=True,
     )
     response["X-Content-SHA256"] = closure.report_sha256
     return response

@@ -3,7 +3,7 @@
 Money is Decimal in the currency's minor unit. Equal instalments are computed in minor units: the total
 is divided by the number of instalments and the remainder (a few cents) goes to the last instalments,
 one minor unit each, so every instalment differs from the others by at most one cent and the schedule
-always sums to the total exactly; amounts derived from a rate (a discount) are rounded ROUND_HALF_UP.
+always sums to the total exactly (no rounding is needed: every amount is a whole number of cents).
 Monthly due dates keep the first date's day of the month, or the month's last day when it is shorter
 (31 January → 28/29 February → 31 March).
 """
@@ -15,7 +15,7 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -75,10 +75,6 @@ def equal_schedule(
         Line(i + 1, day, amount)
         for i, (day, amount) in enumerate(zip(due_dates(first_due, count, frequency), amounts, strict=True))
     ]
-
-
-def round_money_half_up(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
 def _fail(code: str, message: object, field: str) -> Failure:

@@ -23,9 +23,9 @@ from .models import (
 
 @admin.register(Creditor)
 class CreditorAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
-    list_display = ("code", "name", "default_supervisor")
+    list_display = ("code", "name", "default_supervisor", "settlement_approval_share")
     search_fields = ("code", "name")
-    audit_fields = ("code",)
+    audit_fields = ("code", "settlement_approval_share")
 
 
 @admin.register(Mandate)

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -45,6 +46,7 @@ class Creditor(TimeStampedModel):
         max_digits=3,
         decimal_places=2,
         default=Decimal("0.10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_(
             "A settlement discount above this share of the balance (0.10 = 10%) needs a supervisor's approval."
         ),

@@ -86,7 +86,9 @@ def sign_in_again(page: Any, live_server: Any, user: Any) -> None:
     """A fresh session for `user` (after the test moved the clock past the idle timeout)."""
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
 
 
 def fill(page: Any, form: str, fields: dict[str, Any]) -> None:

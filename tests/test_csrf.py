@@ -31,7 +31,11 @@ def _walk(patterns: list[Any], namespace: str = "") -> list[tuple[str, URLPatter
     found = []
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            inner = f"{namespace}:{entry.namespace}" if namespace and entry.namespace else entry.namespace or namespace
+            inner = (
+                f"{namespace}:{entry.namespace}"
+                if namespace and entry.namespace
+                else entry.namespace or namespace
+            )
             if inner in EXEMPT_NAMESPACES:
                 continue
             found += _walk(entry.url_patterns, inner)

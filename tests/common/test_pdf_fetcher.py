@@ -40,7 +40,7 @@ def attachments_in(content: bytes, tmp_path) -> str:  # type: ignore[no-untyped-
     path.write_bytes(content)
     return subprocess.run(
         ["pdfdetach", "-list", str(path)], capture_output=True, text=True, check=True
-    ).stdout  # noqa: S603, S607
+    ).stdout
 
 
 def all_streams(content: bytes) -> bytes:
@@ -72,7 +72,7 @@ def local_server():  # type: ignore[no-untyped-def]
     hits: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # type: ignore[no-untyped-def]  # noqa: N802
+        def do_GET(self):  # type: ignore[no-untyped-def]
             hits.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")

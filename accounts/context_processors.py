@@ -3,6 +3,7 @@
 from typing import Any
 
 from .models import Role
+from .policies import requires_two_factor
 from .roles import roles_of
 
 
@@ -14,4 +15,5 @@ def roles(request: Any) -> dict[str, Any]:
         "is_field_agent": Role.FIELD_AGENT in held,
         "is_compliance_officer": Role.COMPLIANCE_OFFICER in held,
         "is_administrator": Role.ADMINISTRATOR in held,
+        "uses_two_factor": requires_two_factor(getattr(request, "user", None)),
     }

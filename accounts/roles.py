@@ -128,6 +128,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "api.view_webhookdelivery",
         "api.view_webhookattempt",
         "api.view_stagechange",
+        # Sign-in lockouts (django-axes), lifted with the audited "Unlock" action.
+        "axes.view_accessattempt",
     ),
 }
 

@@ -9,10 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
+from common.errors import SOURCE_ROLES, DomainError, Failure, PermissionRefused
 from common.pii import digest
 from compliance import audit
 
+from . import policies
 from .models import Role, Team, User
 
 
@@ -159,3 +162,66 @@ def login_failed_recorded(*, username: str, ip: str | None) -> None:
             "ip_digest": digest(ip, kind="ip") if ip else None,
         },
     )
+
+
+def login_locked_out_recorded(*, username: str, ip: str | None) -> None:
+    """A username + address pair reached LOGIN_FAILURE_LIMIT failures and is locked (django-axes)."""
+    audit.record(
+        actor=None,
+        action="auth.locked_out",
+        object_type="accounts.user",
+        object_id="",
+        data={
+            "username_digest": digest(username.strip().lower(), kind="username"),
+            "ip_digest": digest(ip, kind="ip") if ip else None,
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        },
+    )
+
+
+def login_lockout_reset(*, actor: Any, username: str | None = None, ip: str | None = None) -> int:
+    """Lift the sign-in lockouts of a username, an address, or the pair (administrators; `unlock_login`).
+    Returns how many lockout records were removed; recorded with digests only."""
+    from axes.utils import reset  # axes' handler, loaded once the apps are ready
+
+    username = (username or "").strip() or None
+    ip = (ip or "").strip() or None
+    try:
+        with transaction.atomic():
+            if not policies.can_unlock_logins(actor):
+                raise PermissionRefused.because(_("Only administrators lift sign-in lockouts."))
+            if username is None and ip is None:
+                raise DomainError(
+                    [
+                        Failure(
+                            "FIELD_REQUIRED",
+                            _("Name the username, the address, or both."),
+                            SOURCE_ROLES,
+                            "username",
+                        )
+                    ]
+                )
+            removed = reset(username=username, ip=ip)
+            target = User.objects.filter(username=username).first() if username else None
+            audit.record(
+                actor=actor,
+                action="auth.lockout_reset",
+                object_type="accounts.user",
+                object_id=str(target.pk) if target else "",
+                data={
+                    "username_digest": digest(username.lower(), kind="username") if username else None,
+                    "ip_digest": digest(ip, kind="ip") if ip else None,
+                    "removed": removed,
+                },
+            )
+            return removed
+    except DomainError as error:
+        audit.record(
+            actor=actor,
+            action="auth.lockout_reset.refused",
+            object_type="accounts.user",
+            object_id="",
+            data={"codes": error.codes},
+        )
+        raise

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import two_factor_views, views
 
 app_name = "accounts"
 
@@ -21,4 +21,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
         name="password-change-done",
     ),
+    # Second factor (accounts/two_factor_views.py): set-up, the code after the password, backup codes.
+    path("two-factor/set-up/", two_factor_views.setup, name="2fa-setup"),
+    path("two-factor/verify/", two_factor_views.verify, name="2fa-verify"),
+    path("two-factor/", two_factor_views.manage, name="2fa-manage"),
 ]

@@ -267,12 +267,16 @@ def case_document_download(request: HttpRequest, pk: int, doc_id: int) -> HttpRe
         case_id=case.pk,
         data={"sha256": document.sha256},
     )
-    return FileResponse(
+    response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
         filename=document.original_name,
         content_type=document.content_type,
     )
+    # Uploaded content runs nothing even if a browser opens it in place (as visit evidence).
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -181,7 +181,19 @@ def make_verifiable(case: Case, actor: User) -> Case:
 
 # --- helpers added for the service and view tests ---------------------------------------------
 
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+def _image_bytes(kind: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "navy").save(out, kind)
+    return out.getvalue()
+
+
+PNG_BYTES = _image_bytes("PNG")  # real images: uploads are judged by content (common/uploads.py)
+JPEG_BYTES = _image_bytes("JPEG")
 
 
 def audit_head() -> int:

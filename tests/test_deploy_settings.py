@@ -71,3 +71,105 @@ def test_production_settings_refuse_to_load_without_a_secret(tmp_path, secret):
 
     assert result.returncode != 0
     assert secret in result.stderr, result.stderr
+
+
+# --- the browser-facing headers and the second factor under production settings ----------------------
+
+HEADERS_SCRIPT = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client, override_settings
+# Only so that the page renders without `collectstatic` (the manifest storage needs its manifest).
+storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+with override_settings(STORAGES=storages):
+    response = Client().get("/accounts/login/", secure=True, HTTP_HOST="example.com")
+print(json.dumps({
+    "status": response.status_code,
+    "headers": dict(response.headers),
+    "cookies": {name: dict(morsel) for name, morsel in response.cookies.items()},
+    "two_factor_roles": list(settings.TWO_FACTOR_ROLES),
+    "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
+    "csrf_cookie_secure": settings.CSRF_COOKIE_SECURE,
+    "language_cookie_secure": settings.LANGUAGE_COOKIE_SECURE,
+}))
+"""
+
+
+def _production_facts(tmp_path: Path, **overrides: str) -> dict:
+    import json
+
+    env = _production_env(tmp_path, **overrides)
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", HEADERS_SCRIPT],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_sends_the_security_headers_and_secure_cookies(tmp_path):
+    facts = _production_facts(tmp_path)
+    headers = facts["headers"]
+
+    assert facts["status"] == 200
+    csp = headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";") if part.strip())
+    assert directives == {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data:",
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "frame-ancestors": "'none'",
+        "form-action": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+    }
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    policy = dict(item.split("=", 1) for item in headers["Permissions-Policy"].split(", "))
+    assert policy["geolocation"] == policy["camera"] == policy["microphone"] == "(self)"
+    assert {
+        value for feature, value in policy.items() if feature not in ("geolocation", "camera", "microphone")
+    } == {"()"}
+    assert {"payment", "usb", "display-capture", "browsing-topics"} <= set(policy)
+    csrf = facts["cookies"]["csrftoken"]
+    assert csrf["secure"] is True
+    assert csrf["httponly"] is True
+    assert csrf["samesite"] == "Lax"
+    assert (
+        facts["session_cookie_secure"]
+        is facts["csrf_cookie_secure"]
+        is facts["language_cookie_secure"]
+        is True
+    )
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ("", ["supervisor", "compliance_officer", "administrator"]),
+        ("supervisor", ["supervisor", "compliance_officer", "administrator"]),
+        ("field_agent", ["supervisor", "compliance_officer", "administrator", "field_agent"]),
+    ],
+)
+def test_production_always_requires_two_factor_of_the_three_roles(tmp_path, configured, expected):
+    if _dotenv_sets("TWO_FACTOR_ROLES"):
+        pytest.skip("this checkout's .env sets TWO_FACTOR_ROLES")
+
+    facts = _production_facts(tmp_path, TWO_FACTOR_ROLES=configured)
+
+    assert facts["two_factor_roles"] == expected

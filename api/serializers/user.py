@@ -336,6 +336,17 @@ class TokenInputSerializer(serializers.Serializer):
         default="",
         help_text="A label: which app or device.",
     )
+    otp_code = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "The six-digit code of the user's authenticator app, or one of their backup codes: required "
+            "for the roles that sign in with two factors (TWO_FACTOR_ROLES; supervisors, compliance "
+            "officers and administrators in production)."
+        ),
+    )
 
 
 class TokenSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ With no environment variable set the app runs on a SQLite file and executes Cele
 (the one-command demo). See README "Configuration reference" for the variables.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -42,21 +43,36 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's assets served from here: nothing loads from a CDN
     "api",
+    # Security (SECURITY.md): sign-in lockout per username + IP, TOTP two-factor with backup codes, CSP.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (CONTENT_SECURITY_POLICY below) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
+    "common.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed the second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # Every page but login requires a signed-in user (Django 5.1+).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Users of TWO_FACTOR_ROLES go to enrolment / verification until the session is verified.
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a sign-in refused for lockout into the lockout page (or the API's JSON); keep it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,6 +109,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # django-axes first: refuses a locked-out username + IP before the password is even checked.
+    "accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -113,6 +131,80 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Sign-in lockout (django-axes, accounts/lockout.py): LOGIN_FAILURE_LIMIT failed sign-ins for one
+# username from one IP address (web, admin and the API's token endpoint alike) lock that pair for
+# LOGIN_LOCKOUT_MINUTES; an administrator unlocks earlier (admin "Sign-in lockouts", or `unlock_login`).
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout neither counts again nor prolongs it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail already
+AXES_ENABLE_ADMIN = False  # accounts/admin.py shows the lockouts, and unlocking is audited
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"  # REMOTE_ADDR, as the API's throttles
+AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"  # axes' log lines name digests, not people
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "otp_code"]
+
+# Two-factor authentication (django-otp, accounts/two_factor.py): the roles that must pass a TOTP code
+# (or a backup code) after the password. Comma-separated role names; empty switches it off.
+TWO_FACTOR_ROLES = tuple(
+    env.list("TWO_FACTOR_ROLES", default=["supervisor", "compliance_officer", "administrator"])
+)
+OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="FieldLedger")
+TWO_FACTOR_BACKUP_CODES = 10
+
+# --- Browser security headers (SECURITY.md) -------------------------------------------------------
+# No inline script or style anywhere: scripts and styles come from static files of this site only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    }
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Permissions-Policy (common/middleware.py): location for the on-site check-in, camera and microphone
+# for evidence, everything else off.
+PERMISSIONS_POLICY = {
+    "geolocation": ["self"],
+    "camera": ["self"],
+    "microphone": ["self"],
+    "accelerometer": [],
+    "autoplay": [],
+    "bluetooth": [],
+    "browsing-topics": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": [],
+    "gamepad": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "local-fonts": [],
+    "magnetometer": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "web-share": [],
+    "xr-spatial-tracking": [],
+}
 
 # --- I18N / time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -9,3 +9,6 @@ SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-
 PII_DIGEST_KEY = env.str("PII_DIGEST_KEY", default="dev-only-pii-digest-key")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 API_WEBHOOK_ALLOW_HTTP = env.bool("API_WEBHOOK_ALLOW_HTTP", default=True)  # a local test receiver
+# The demo signs in without a second factor; TWO_FACTOR_ROLES=supervisor,compliance_officer,administrator
+# turns it on (README "Security").
+TWO_FACTOR_ROLES = tuple(env.list("TWO_FACTOR_ROLES", default=[]))

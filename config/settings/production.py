@@ -7,7 +7,7 @@ warnings when SECRET_KEY, PII_DIGEST_KEY and DATABASE_URL are set.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import TWO_FACTOR_ROLES, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")  # required: raises ImproperlyConfigured when missing
@@ -26,4 +26,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+
+# Two-factor authentication is always required of supervisors, compliance officers and administrators
+# in production; TWO_FACTOR_ROLES may add field agents, never remove one of these.
+ALWAYS_TWO_FACTOR = ("supervisor", "compliance_officer", "administrator")
+TWO_FACTOR_ROLES = tuple(dict.fromkeys((*ALWAYS_TWO_FACTOR, *TWO_FACTOR_ROLES)))

@@ -13,3 +13,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 LANGUAGE_CODE = "en"
 MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/fieldledger-test-media")  # noqa: S108
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Two-factor enforcement is off so that tests can force_login a supervisor; tests of the second factor
+# turn it on with `settings.TWO_FACTOR_ROLES = (...)` (tests/accounts/test_two_factor.py).
+TWO_FACTOR_ROLES: tuple[str, ...] = ()

@@ -24,6 +24,7 @@ from common.errors import DomainError, PermissionRefused
 from compliance import audit
 from compliance.models import AuditEvent
 from tests.factories import (
+    JPEG_BYTES,
     PDF_BYTES,
     PNG_BYTES,
     TODAY,
@@ -741,26 +742,40 @@ def test_document_add_stores_file_and_sha256(case, agent):
 
 
 @pytest.mark.parametrize(
-    ("name", "data"),
-    [("scan.png", PNG_BYTES), ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 16), ("SCAN.PDF", PDF_BYTES)],
+    ("name", "data", "stored_as", "mime"),
+    [
+        ("scan.png", PNG_BYTES, "scan.png", "image/png"),
+        ("photo.jpg", JPEG_BYTES, "photo.jpg", "image/jpeg"),
+        ("SCAN.PDF", PDF_BYTES, "SCAN.pdf", "application/pdf"),
+        # The content decides, not the name: the stored name gets the real type's extension.
+        ("contract.pdf", PNG_BYTES, "contract.png", "image/png"),
+        ("contract", PDF_BYTES, "contract.pdf", "application/pdf"),
+        ("contract.pdf.exe", PDF_BYTES, "contract_pdf.pdf", "application/pdf"),
+        ("../../etc/passwd.jpg", JPEG_BYTES, "passwd.jpg", "image/jpeg"),
+    ],
 )
-def test_document_add_accepts_pdf_png_jpeg_by_content(case, agent, name, data):
+def test_document_add_accepts_pdf_png_jpeg_by_content(case, agent, name, data, stored_as, mime):
     document = services.document_add(
         case=case, actor=agent, kind="id_copy", upload=SimpleUploadedFile(name, data)
     )
 
     assert document.sha256 == hashlib.sha256(data).hexdigest()
+    assert (document.original_name, document.content_type, document.size) == (stored_as, mime, len(data))
+    assert ".." not in document.file.name
+    assert document.file.name.endswith(stored_as)
 
 
 @pytest.mark.parametrize(
     ("name", "data"),
     [
-        ("contract.pdf", PNG_BYTES),  # a PNG pretending to be a PDF
-        ("contract.png", PDF_BYTES),
         ("setup.exe", b"MZ\x90\x00" + b"\x00" * 16),
-        ("contract.pdf.exe", PDF_BYTES),
-        ("contract", PDF_BYTES),
+        ("setup.pdf", b"MZ\x90\x00" + b"\x00" * 16),  # a program named like a PDF
         ("notes.txt", b"%PDF but really text"),
+        ("notes.pdf", b"%PDF-1.7\nno end-of-file marker, so not a PDF"),
+        ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64),  # starts like a JPEG, is not one
+        ("page.png", b"<html><script>alert(1)</script></html>"),
+        ("photo.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 "),  # evidence takes WebP; documents do not
+        ("archive.pdf", b"PK\x03\x04" + b"\x00" * 26),
     ],
 )
 def test_document_add_refuses_files_by_their_content(case, agent, name, data):

@@ -1,5 +1,7 @@
 """Helpers of the browser tests: Debian's Chromium driven by Playwright, signed-in contexts, forms filled
-by field name, screenshots kept for CI, and the check that no page is wider than a phone."""
+by field name, screenshots kept for CI, the check that no page is wider than a phone, and that no page the
+journey sees (at each screenshot and before each form is sent) reports a Content-Security-Policy
+violation."""
 
 from __future__ import annotations
 
@@ -20,6 +22,14 @@ ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 360, "height": 740}
+# Collects Content-Security-Policy violations before any page script runs (init scripts are not subject
+# to the page's policy); `assert_no_csp_violation` fails the journey on any.
+WATCH_CSP = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sourceFile || "") + ":" + e.lineNumber);
+});
+"""
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -48,6 +58,7 @@ class Shots:
 
     def __call__(self, page: Any, name: str, *, phone: bool = False) -> None:
         self.count += 1
+        assert_no_csp_violation(page)
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)
         if phone:  # nothing on a phone page may be wider than the screen
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
@@ -71,6 +82,7 @@ def signed_in_page(
     client.force_login(user)
     locale = "zh-CN" if language == "zh-hans" else "en-GB"
     ctx = browser.new_context(viewport=viewport, locale=locale, accept_downloads=True, **context)
+    ctx.add_init_script(WATCH_CSP)
     ctx.add_cookies(
         [
             {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
@@ -80,6 +92,21 @@ def signed_in_page(
     page = ctx.new_page()
     page.set_default_timeout(15000)
     return page
+
+
+def public_page(browser: Any, *, viewport: dict[str, int], language: str = "zh-hans") -> Any:
+    """A browser page of someone who is not signed in (the debtor)."""
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN" if language == "zh-hans" else "en-GB")
+    ctx.add_init_script(WATCH_CSP)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    return page
+
+
+def assert_no_csp_violation(page: Any) -> None:
+    """The page in front of the user reported no Content-Security-Policy violation."""
+    violations = page.evaluate("window.__csp || []")
+    assert violations == [], (page.url, violations)
 
 
 def sign_in_again(page: Any, live_server: Any, user: Any) -> None:
@@ -125,6 +152,7 @@ def submit(
         fill(page, form, fields)
     else:
         page.eval_on_selector(form, "f => { const d = f.closest('details'); if (d) d.open = true; }")
+    assert_no_csp_violation(page)
     with page.expect_navigation():
         page.click(f"{form} {button}")
 

@@ -1,5 +1,8 @@
 """The product as its users use it, in a real browser (Debian's Chromium, Playwright): a case taken from
-the creditor's placement file to `closed`.
+the creditor's placement file to `closed` (the supervisor and the field agents), the debtor opening the
+link of a notice, and the compliance officer following a case's trail into a verified export.
+
+Background tasks go to a real Celery worker on PostgreSQL and Redis (CI), eagerly elsewhere.
 
 The supervisor works on a desktop; the field agents on phones (360x740) in Chinese. Each step's
 screenshot is kept in $SCREENSHOT_DIR/<journey>/ (CI artifacts). The clock is the test's: the visit is
@@ -10,16 +13,31 @@ arrive at 10:05.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.db import connection
 
 from agreements.models import AgreementState
-from cases.models import Case, Stage
+from cases.models import Case, DebtorPhone, Stage
+from common.pii import phone_digest
 from compliance.audit import verify_chain
+from compliance.models import AuditExport
 from tests import browser as b
+from tests.compliance.conftest import real_worker_app  # noqa: F401 - the fixture
 from tests.fixtures.placement import csv_bytes, valid_row
+from tests.visits.conftest import approved_visit, home, plan, planned, verified_case  # noqa: F401
 from tests.visits.factories import local
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -29,8 +47,41 @@ def chromium():  # type: ignore[no-untyped-def]
     yield from b.launch()
 
 
+@pytest.fixture
+def tasks_run_by(request) -> str:  # type: ignore[no-untyped-def]
+    """The journeys' background tasks (notices, exports) go to a real Celery worker on Redis when the
+    database is PostgreSQL and REDIS_URL is set (CI, where REQUIRE_REAL_WORKER=1 makes it a must);
+    elsewhere they run eagerly (SQLite's in-memory database is not shared with a worker thread)."""
+    if connection.vendor == "postgresql" and os.environ.get("REDIS_URL"):
+        request.getfixturevalue("real_worker_app")
+        return "worker"
+    if os.environ.get("REQUIRE_REAL_WORKER") == "1":
+        pytest.fail("the journeys must run on PostgreSQL with REDIS_URL set (a real Celery worker)")
+    return "eager"
+
+
+def wait_for(check, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    """Poll `check()` until it returns something truthy (work a background task does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def test_a_case_from_the_placement_file_to_closed(
-    shipped_rule_packs, chromium, live_server, creditor, mandate, supervisor, agent, other_agent, tmp_path
+    shipped_rule_packs,
+    tasks_run_by,
+    chromium,
+    live_server,
+    creditor,
+    mandate,
+    supervisor,
+    agent,
+    other_agent,
+    tmp_path,
 ):
     shot = b.shots_for("supervisor-and-agents", tmp_path)
     creditor.default_supervisor = supervisor
@@ -168,20 +219,36 @@ def test_a_case_from_the_placement_file_to_closed(
         b.submit(boss, f"form[action='/visits/{visit.pk}/log/accept/']")
         shot(boss, "log-accepted")
 
-        # --- the agent drafts the agreement and has it signed on the phone --------------------------
+        # --- the agent drafts a settlement (below the creditor's share: the supervisor approves) ---
         me.goto(f"{url}/agreements/case/{case.pk}/new/")
         b.submit(
             me,
             "form.wizard-form",
             {
                 "kind": "lump_sum",
-                "total": "8500.50",
+                "total": "7500.00",
                 "first_due_date": "2026-12-10",
                 "stated_income": "9000",
                 "stated_expenses": "5000",
             },
         )
         agreement = case.agreements.get()
+        assert agreement.approval_required
+        b.submit(me, f"form[action='/agreements/{agreement.pk}/submit/']")
+        shot(me, "agreement-submitted", phone=True)
+        boss.goto(detail)
+        with boss.expect_navigation():
+            boss.click(f"#agreements a[href='/agreements/{agreement.pk}/'] >> nth=0")
+        b.submit(
+            boss,
+            f"form[action='/agreements/{agreement.pk}/approve/']:has(input[value=approve])",
+            {"comment": "同意一次性结清，减免约12%。"},
+        )
+        shot(boss, "agreement-approved")
+        agreement.refresh_from_db()
+        assert agreement.state == AgreementState.APPROVED, b.messages(boss)
+
+        # --- the debtor signs on the agent's phone; the agent downloads the signed PDF -------------
         me.goto(f"{url}/agreements/{agreement.pk}/sign/")
         for field in ("debtor_signature", "agent_signature", "witness_signature"):
             b.draw(me, f"[data-signature-for={field}] canvas")
@@ -191,6 +258,13 @@ def test_a_case_from_the_placement_file_to_closed(
             me.click("form[data-signing] button[type=submit]")
         agreement.refresh_from_db()
         assert agreement.state == AgreementState.ACTIVE, b.messages(me)
+        me.goto(f"{url}/agreements/{agreement.pk}/")
+        shot(me, "agreement-signed", phone=True)
+        with me.expect_download() as download:
+            me.click(f"a[href='/agreements/{agreement.pk}/agreement.pdf']")
+        signed_pdf = tmp_path / "agreement.pdf"
+        download.value.save_as(signed_pdf)
+        assert hashlib.sha256(signed_pdf.read_bytes()).hexdigest() == agreement.pdf_sha256
 
     # --- the supervisor records the payment and closes the case -------------------------------------
     with time_machine.travel(local(2026, 12, 10, 15), tick=True):
@@ -200,7 +274,7 @@ def test_a_case_from_the_placement_file_to_closed(
             boss,
             "form.wizard-form",
             {
-                "amount": "8500.50",
+                "amount": "7500.00",
                 "paid_on": "2026-12-10",
                 "method": "bank_transfer",
                 "reference": "BANK-20261210-1",
@@ -213,7 +287,7 @@ def test_a_case_from_the_placement_file_to_closed(
             boss,
             "form.wizard-form",
             {
-                "reason": "paid_in_full",
+                "reason": "settled",
                 "documents_returned": "Original loan contract",
                 "documents_returned_on": "2026-12-10",
                 "documents_returned_how": "Registered post",
@@ -233,3 +307,131 @@ def test_a_case_from_the_placement_file_to_closed(
     assert report.read_bytes().startswith(b"%PDF")
     assert verify_chain().ok
     assert dt.date(2026, 12, 10) == closure.closed_at.astimezone(local(2026, 1, 1, 0).tzinfo).date()
+
+
+def test_the_debtor_opens_the_link_of_the_notice_on_a_phone(
+    shipped_rule_packs,
+    tasks_run_by,
+    chromium,
+    live_server,
+    approved_visit,  # noqa: F811 - the fixture
+    agent,
+    settings,
+    tmp_path,
+):
+    """The agent sends the notice by SMS from the visit page; the debtor opens the link it carries and
+    sees who is coming, on whose authority and when, and nothing about the debt."""
+    shot = b.shots_for("debtor", tmp_path)
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    visit, case = approved_visit, approved_visit.case
+    DebtorPhone.objects.create(
+        debtor=case.debtor, number="13800138000", digest=phone_digest("13800138000"), status="verified"
+    )
+
+    with time_machine.travel(local(2026, 11, 24, 10), tick=True):
+        me = b.signed_in_page(chromium, live_server, agent, viewport=b.PHONE, language="zh-hans")
+        me.goto(f"{live_server.url}/visits/{visit.pk}/")
+        b.submit(
+            me,
+            f"form[action='/visits/{visit.pk}/notices/new/']",
+            {"channel": "sms", "given_at": "2026-11-24T10:00", "language": "zh-hans"},
+        )
+        shot(me, "notice-sent", phone=True)
+        sms = wait_for(
+            lambda: Path(settings.SMS_FILE_PATH).exists() and Path(settings.SMS_FILE_PATH).read_text("utf-8"),
+            "the SMS",
+        )
+        message = json.loads(sms.splitlines()[-1])
+        link = re.search(r"https?://[^\s/]+/visits/v/[A-Za-z0-9_-]+/", message["text"]).group(0)
+        assert link.startswith(live_server.url)
+
+        debtor = b.public_page(chromium, viewport=b.PHONE)
+        debtor.goto(link)
+        shot(debtor, "verification-page", phone=True)
+        page = debtor.inner_text("main")
+
+    assert agent.display_name in page
+    assert agent.work_id_number in page
+    assert case.creditor.name in page
+    assert "10:00" in page
+    assert "12:00" in page
+    for amount in (str(case.outstanding), f"{case.outstanding:,}"):
+        assert amount not in page
+
+
+def test_the_compliance_officer_follows_a_case_exports_and_verifies_its_trail(
+    shipped_rule_packs,
+    tasks_run_by,
+    chromium,
+    live_server,
+    planned,  # noqa: F811 - the fixture
+    supervisor,
+    compliance_officer,
+    tmp_path,
+):
+    """The supervisor overrides a refused approval with a reason; the compliance officer finds the case's
+    events, exports them (following the progress bar), downloads the file and its manifest, the
+    standalone verifier accepts them, and the override is in the exceptions report."""
+    shot = b.shots_for("compliance-officer", tmp_path)
+    visit, case = planned, planned.case
+    url = live_server.url
+
+    # 22 hours before the window and no notice given: the approval is refused, the supervisor overrides.
+    with time_machine.travel(local(2026, 11, 25, 12), tick=True):
+        boss = b.signed_in_page(chromium, live_server, supervisor, viewport=b.DESKTOP)
+        boss.goto(f"{url}/visits/{visit.pk}/")
+        b.submit(boss, f"form[action='/visits/{visit.pk}/approve/']")
+        assert "NOTICE_LEAD_TIME" in boss.content(), b.messages(boss)
+        b.submit(
+            boss,
+            f"form[action='/visits/{visit.pk}/override/']",
+            {"reason": "The debtor asked by phone for this time and agreed to it."},
+        )
+        shot(boss, "override")
+        visit.refresh_from_db()
+        assert visit.state == "approved", b.messages(boss)
+
+        officer = b.signed_in_page(chromium, live_server, compliance_officer, viewport=b.DESKTOP)
+        officer.goto(f"{url}/cases/{case.pk}/")
+        with officer.expect_navigation():
+            officer.click(f"#compliance a[href='/compliance/audit/?case={case.pk}']")
+        events = officer.inner_text("main")
+        assert "rules.overridden" in events
+        assert "visit.approved" in events
+        shot(officer, "case-events")
+
+        fill_formats = "details#export form"
+        b.submit(officer, fill_formats, {"formats": ["jsonl", "csv"]})
+        shot(officer, "export-progress")
+        officer.wait_for_selector("a[href$='.manifest.json']", timeout=60000)  # the page reloads itself
+        shot(officer, "export-done")
+        export = AuditExport.objects.get()
+        assert export.status == "done"
+        saved = {}
+        for link in officer.query_selector_all("section.card ul.plain a"):
+            name = link.inner_text().strip()
+            with officer.expect_download() as download:
+                link.click()
+            saved[name] = tmp_path / "download" / name
+            download.value.save_as(saved[name])
+        jsonl = next(path for name, path in saved.items() if name.endswith(".jsonl"))
+        manifest = next(path for name, path in saved.items() if name.endswith(".manifest.json"))
+
+        verified = subprocess.run(  # noqa: S603 - our own script, by path
+            [sys.executable, str(ROOT / "tools" / "verify_audit_export.py"), str(jsonl), str(manifest)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert verified.stdout.startswith("OK")
+
+        officer.goto(f"{url}/compliance/exceptions/")
+        shot(officer, "exceptions")
+        report = officer.inner_text("main")
+
+    assert "NOTICE_LEAD_TIME" in report
+    assert supervisor.display_name in report
+    if tasks_run_by == "worker":
+        assert AuditExport.objects.get().pk == export.pk  # made by the worker, not in the request

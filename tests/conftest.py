@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 
 import pytest
@@ -11,6 +12,30 @@ from django.conf import settings
 
 from accounts.models import Role
 from tests.factories import CaseFactory, CreditorFactory, MandateFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(request):  # type: ignore[no-untyped-def]
+    """On PostgreSQL, end the test database's other sessions before pytest-django drops it.
+
+    A live-server request thread still parked on a browser's keep-alive socket when the server stops,
+    or a Celery test worker's thread, can leave a connection open; DROP DATABASE then fails with
+    "being accessed by other users" and leaves the database behind. Set up first, this is torn down
+    after the live server and the workers, just before the database is dropped.
+    """
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    yield
+    from django.db import connection
+
+    with blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

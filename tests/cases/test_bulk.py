@@ -395,3 +395,32 @@ def test_the_assign_helper_refuses_a_role_that_cannot_assign(case, compliance_of
     response = signed_in(compliance_officer).get(reverse("cases:case-assign", args=[case.pk]), follow=True)
 
     assert "[PERMISSION_DENIED]" in " ".join(str(m) for m in response.context["messages"])
+
+
+def _confirm_queries(client: Client, ids: list[int], assert_max) -> int:  # type: ignore[no-untyped-def]
+    data = {"action": "assign", "case": ids}
+    assert client.post(reverse("cases:case-bulk"), data).status_code == 200  # warm (content types)
+    with assert_max(16) as queries:
+        assert client.post(reverse("cases:case-bulk"), data).status_code == 200
+    return len(queries)
+
+
+def test_the_confirmation_page_takes_as_many_queries_for_5_or_50_cases(
+    creditor, mandate, team, supervisor, agent, django_assert_max_num_queries
+):
+    # Session, user, permissions, roles, the selected cases with their joins and the assignments
+    # prefetch, the agents with their workload (one query) and their cases' home addresses (areas),
+    # the cases' planned visits and home addresses (their areas), the agents offered, the session
+    # renewal: none of them per case.
+    client = signed_in(supervisor)
+
+    def make(n: int) -> list[int]:
+        made = [CaseFactory(creditor=creditor, mandate=mandate, team=team, agents=[agent]) for _ in range(n)]
+        for case in made:
+            AddressFactory(debtor=case.debtor)
+        return [c.pk for c in made]
+
+    few = _confirm_queries(client, make(5), django_assert_max_num_queries)
+    many = _confirm_queries(client, make(50), django_assert_max_num_queries)
+
+    assert few == many

@@ -387,7 +387,14 @@ class Case(ConcurrentTransitionMixin, TimeStampedModel):
                 condition=models.Q(outstanding__gte=0), name="case_outstanding_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["team", "stage"], name="case_team_stage_idx")]
+        indexes = [
+            models.Index(fields=["team", "stage"], name="case_team_stage_idx"),
+            # The case list's sorts and filters walk these in keyset order (cases/selectors.py SORTS):
+            # each ends with the pk, the tie-breaker, in the sort's own direction.
+            models.Index(fields=["overdue_since", "id"], name="case_overdue_since_idx"),
+            models.Index(fields=["-outstanding", "id"], name="case_outstanding_idx"),
+            models.Index(fields=["stage", "id"], name="case_stage_id_idx"),
+        ]
         permissions = [
             ("verify_case", "Can verify a case or return it to new"),
             ("assign_case", "Can assign agents to a case"),
@@ -628,3 +635,25 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class SavedFilter(TimeStampedModel):
+    """A user's named case-list filter: the list's canonical query string (no plain phone number: a
+    phone search is kept as its digest), applied by opening the list with it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_case_filters"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("saved case filter")
+        verbose_name_plural = _("saved case filters")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_filter_name_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -84,6 +84,15 @@ def can_assign(user: Any, case: Case) -> bool:
     )
 
 
+def can_bulk_assign(user: Any) -> bool:
+    """May open the bulk assign and supervisor actions (each case is checked again by `can_assign`)."""
+    return is_service(user) or _global(user, "cases.assign_case")
+
+
+def can_save_filters(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.is_active and not is_service(user)
+
+
 def can_view_full_pii(user: Any, case: Case) -> bool:
     return _global(user, "cases.view_full_pii") and can_view(user, case)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.core import signing
+from django.db.models import Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import get_all_FIELD_transitions  # noqa: F401  (documented helper)
@@ -17,16 +20,44 @@ from compliance.models import AuditEvent
 from compliance.rules import CaseFacts, VerificationFacts, check_verification
 
 from . import policies
-from .models import Case, CaseAssignment, CaseDocument, DebtorAddress, DocumentKind, Stage, VerificationStatus
+from .models import (
+    Case,
+    CaseAssignment,
+    CaseDocument,
+    Debtor,
+    DebtorAddress,
+    DebtorPhone,
+    DocumentKind,
+    Stage,
+    VerificationStatus,
+)
 
-SORTS = {
-    "newest": ("-pk",),
-    "oldest": ("pk",),
-    "overdue": ("overdue_since", "pk"),
-    "outstanding": ("-outstanding", "pk"),
-    "debtor": ("debtor__name", "pk"),
-    "stage": ("stage", "pk"),
+# The case list's sorts: (field, descending) pairs; the pk always ends the order as the tie-breaker, so
+# the order is total and keyset pages never repeat or skip a case. Each has an index (models.Case.Meta)
+# but `debtor`, which orders on the joined debtor's name.
+SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "newest": (("pk", True),),
+    "oldest": (("pk", False),),
+    "overdue": (("overdue_since", False), ("pk", False)),
+    "outstanding": (("outstanding", True), ("pk", False)),
+    "debtor": (("debtor__name", False), ("pk", False)),
+    "stage": (("stage", False), ("pk", False)),
 }
+
+# Days past due (today - overdue_since) buckets: (lowest, highest) days, None = no bound.
+OVERDUE_BUCKETS: dict[str, tuple[int, int | None]] = {
+    "0-30": (0, 30),
+    "31-90": (31, 90),
+    "91-180": (91, 180),
+    "181-365": (181, 365),
+    "365+": (366, None),
+}
+FLAG_FIELDS = Debtor.FLAG_FIELDS
+NEXT_ACTION_CHOICES = ("overdue", "this_week", "none")
+
+
+def _order_by(sort: str) -> list[str]:
+    return [f"-{name}" if desc else name for name, desc in SORTS.get(sort, SORTS["newest"])]
 
 
 def case_list(
@@ -37,15 +68,67 @@ def case_list(
     creditor_code: str = "",
     q: str = "",
     sort: str = "newest",
+    overdue: str = "",
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
+    currency: str = "",
+    flags: Iterable[str] = (),
+    next_action: str = "",
+    team_id: int | None = None,
+    supervisor_id: int | None = None,
+    phone_digest: str = "",
+    today: dt.date | None = None,
 ) -> QuerySet[Case]:
-    """The case list: a fixed number of queries whatever the number of cases (joins + one prefetch)."""
+    """The case list: every filter combined (AND), from the user's visible cases, in `sort` order.
+
+    A fixed number of queries whatever the number of cases (joins + one prefetch); the filters on
+    related rows (agent, phone, follow-up) are EXISTS subqueries, so a case is listed once.
+    """
     qs = policies.cases_visible_to(user)
+    today = today or timezone.localdate()
     if stage:
         qs = qs.filter(stage=stage)
     if agent_id:
-        qs = qs.filter(assignments__agent_id=agent_id)
+        qs = qs.filter(Exists(CaseAssignment.objects.filter(case_id=OuterRef("pk"), agent_id=agent_id)))
     if creditor_code:
         qs = qs.filter(creditor__code=creditor_code)
+    if team_id:
+        qs = qs.filter(team_id=team_id)
+    if supervisor_id:
+        qs = qs.filter(supervisor_id=supervisor_id)
+    if overdue in OVERDUE_BUCKETS:
+        low, high = OVERDUE_BUCKETS[overdue]
+        # dpd >= low  <=>  overdue_since <= today - low (and alike for the upper bound): the index serves it.
+        qs = qs.filter(overdue_since__lte=today - dt.timedelta(days=low))
+        if high is not None:
+            qs = qs.filter(overdue_since__gte=today - dt.timedelta(days=high))
+    if currency:
+        qs = qs.filter(currency=currency)
+    if amount_min is not None:
+        qs = qs.filter(outstanding__gte=amount_min)
+    if amount_max is not None:
+        qs = qs.filter(outstanding__lte=amount_max)
+    for flag in flags:
+        if flag in FLAG_FIELDS:
+            qs = qs.filter(**{f"debtor__{flag}": True})
+    if next_action in NEXT_ACTION_CHOICES:
+        # The follow-up plans (agreements.FollowUp) through the reverse relation: cases does not import
+        # the later stages' apps. "open" is agreements.models.FollowUpStatus.OPEN.
+        follow_ups = Case._meta.get_field("follow_ups").related_model._default_manager
+        open_follow_ups = follow_ups.filter(case_id=OuterRef("pk"), status="open")
+        if next_action == "overdue":
+            qs = qs.filter(Exists(open_follow_ups.filter(due_on__lt=today)))
+        elif next_action == "this_week":
+            week_end = today + dt.timedelta(days=6 - today.weekday())  # through Sunday
+            qs = qs.filter(Exists(open_follow_ups.filter(due_on__gte=today, due_on__lte=week_end)))
+        else:
+            qs = qs.filter(~Exists(open_follow_ups))
+    if phone_digest:
+        # Exact match on the keyed digest (common.pii.phone_digest of the normalized number): the plain
+        # number is never compared, stored in the query string or logged.
+        qs = qs.filter(
+            Exists(DebtorPhone.objects.filter(debtor_id=OuterRef("debtor_id"), digest=phone_digest))
+        )
     q = q.strip()
     if q:
         qs = qs.filter(
@@ -58,8 +141,143 @@ def case_list(
     return (
         qs.select_related("debtor", "creditor", "supervisor", "team")
         .prefetch_related(Prefetch("assignments", queryset=CaseAssignment.objects.select_related("agent")))
-        .order_by(*SORTS.get(sort, SORTS["newest"]))
+        .order_by(*_order_by(sort))
     )
+
+
+# --- keyset pages --------------------------------------------------------------------------------
+
+CURSOR_SALT = "cases.case_list.cursor"
+
+
+class BadCursor(ValueError):
+    """The cursor was not made by this list (tampered, truncated) or for another sort."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: after (or, going back, before) the row whose sort key is `key`.
+
+    `total` and `offset` are carried from the first page (the count is taken once, with the first page)
+    so deep pages need neither OFFSET nor COUNT.
+    """
+
+    sort: str
+    backwards: bool
+    key: tuple[Any, ...]
+    total: int | None
+    offset: int
+
+    def encode(self) -> str:
+        return signing.dumps(
+            {
+                "s": self.sort,
+                "b": int(self.backwards),
+                "k": list(self.key),
+                "t": self.total,
+                "o": self.offset,
+            },
+            salt=CURSOR_SALT,
+            compress=True,
+        )
+
+    @classmethod
+    def decode(cls, raw: str, *, sort: str) -> Cursor:
+        try:
+            data = signing.loads(raw, salt=CURSOR_SALT)
+            cursor = cls(
+                sort=str(data["s"]),
+                backwards=bool(data["b"]),
+                key=tuple(data["k"]),
+                total=None if data["t"] is None else int(data["t"]),
+                offset=max(0, int(data["o"])),
+            )
+        except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
+            raise BadCursor(str(error)) from error
+        if cursor.sort != sort or len(cursor.key) != len(SORTS[sort]):
+            raise BadCursor("the cursor belongs to another sort")
+        return cursor
+
+
+@dataclass(frozen=True)
+class CasePage:
+    cases: list[Case]
+    total: int | None
+    first_index: int  # 1-based position of the first case on the page
+    previous: str  # cursors ("" = no such page)
+    next: str
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.cases) - 1
+
+    def __iter__(self) -> Iterator[Case]:
+        return iter(self.cases)
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+
+def _key_value(case: Case, name: str) -> Any:
+    value: Any = case.debtor.name if name == "debtor__name" else getattr(case, name)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _key_of(case: Case, sort: str) -> tuple[Any, ...]:
+    return tuple(_key_value(case, name) for name, _desc in SORTS[sort])
+
+
+def _after(sort: str, key: tuple[Any, ...], *, backwards: bool) -> Q:
+    """Rows strictly after `key` in the sort's order (before it when going backwards): for columns
+    c1..cn, (c1 > k1) OR (c1 = k1 AND c2 > k2) OR ..., each comparison turned for descending columns."""
+    columns = SORTS[sort]
+    condition = Q()
+    for i, (name, desc) in enumerate(columns):
+        lookup = "lt" if desc != backwards else "gt"
+        step = Q(**{f"{name}__{lookup}": key[i]})
+        for j in range(i):
+            step &= Q(**{columns[j][0]: key[j]})
+        condition |= step
+    return condition
+
+
+def case_page(*, cases: QuerySet[Case], sort: str, cursor: Cursor | None, size: int) -> CasePage:
+    """One keyset page of `cases` (ordered by `sort`): no OFFSET however deep; one query for the rows
+    (with, on the first page, the count as a scalar subquery) and one prefetch."""
+    if sort not in SORTS:
+        sort = "newest"
+    if cursor is None:
+        count = Subquery(cases.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+        rows = list(cases.annotate(list_total=count)[: size + 1])
+        total = rows[0].list_total if rows else 0
+        has_more, rows = len(rows) > size, rows[:size]
+        offset, has_before = 0, False
+    else:
+        window = cases.filter(_after(sort, cursor.key, backwards=cursor.backwards))
+        if cursor.backwards:
+            window = window.reverse()
+        rows = list(window[: size + 1])
+        has_more, rows = len(rows) > size, rows[:size]
+        total = cursor.total
+        if cursor.backwards:
+            rows.reverse()
+            offset = max(0, cursor.offset - len(rows))
+            has_before, has_after = has_more, True
+        else:
+            offset = cursor.offset
+            has_before, has_after = True, has_more
+    if cursor is None:
+        has_after = has_more
+    previous = next_ = ""
+    if rows and has_before:
+        previous = Cursor(sort, True, _key_of(rows[0], sort), total, offset).encode()
+    if rows and has_after:
+        next_ = Cursor(sort, False, _key_of(rows[-1], sort), total, offset + len(rows)).encode()
+    return CasePage(cases=rows, total=total, first_index=offset + 1, previous=previous, next=next_)
 
 
 def case_detail(*, user: Any, pk: int) -> Case | None:
@@ -191,6 +409,33 @@ def agents_visible_to(user: Any) -> QuerySet[User]:
     if not policies.sees_all_cases(user):
         qs = qs.filter(team_id=user.team_id) if user.team_id else qs.filter(pk=user.pk)
     return qs.order_by("full_name", "username")
+
+
+@dataclass(frozen=True)
+class ListPeople:
+    agents: list[User]
+    supervisors: list[User]
+    teams: list[Any]
+
+
+def list_filter_people(user: Any) -> ListPeople:
+    """The agents, supervisors and teams the list's filters offer, in one query: the user's team's
+    (everyone's for those who see every case)."""
+    qs = User.objects.filter(is_active=True, groups__name__in=[Role.FIELD_AGENT, Role.SUPERVISOR])
+    if not policies.sees_all_cases(user):
+        qs = qs.filter(team_id=user.team_id) if user.team_id else qs.filter(pk=user.pk)
+    rows = list(
+        qs.select_related("team").annotate(role=F("groups__name")).order_by("full_name", "username", "pk")
+    )
+    agents = [u for u in rows if u.role == Role.FIELD_AGENT]
+    supervisors = [u for u in rows if u.role == Role.SUPERVISOR]
+    teams = sorted({u.team_id: u.team for u in rows if u.team_id}.values(), key=lambda t: (t.name, t.pk))
+    return ListPeople(agents=agents, supervisors=supervisors, teams=teams)
+
+
+def team_supervisors(*, team_id: int | None) -> QuerySet[User]:
+    qs = User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR)
+    return qs.filter(team_id=team_id) if team_id else qs.none()
 
 
 def stage_choices() -> list[tuple[str, str]]:

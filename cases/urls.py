@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import complaint_views, import_views, views
+from . import complaint_views, import_views, views, worklist_views
 
 app_name = "cases"
 
 urlpatterns = [
     path("", views.case_list, name="case-list"),
+    path("bulk/", worklist_views.case_bulk, name="case-bulk"),
+    path("bulk/apply/", worklist_views.case_bulk_apply, name="case-bulk-apply"),
+    path("filters/", worklist_views.saved_filter_list, name="saved-filter-list"),
+    path("filters/new/", worklist_views.saved_filter_create, name="saved-filter-create"),
+    path("filters/<int:pk>/delete/", worklist_views.saved_filter_delete, name="saved-filter-delete"),
     path("import/", import_views.case_import, name="case-import"),
     path("import/<int:pk>/", import_views.case_import_confirm, name="case-import-confirm"),
     path("<int:pk>/", views.case_detail, name="case-detail"),

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from common.errors import DomainError
+from common.errors import DomainError, PermissionRefused
 from common.views import report_form_errors as _form_errors
 from common.views import report_refusal as _report
 from compliance import audit
 from compliance import policies as compliance_policies
 from compliance import selectors as compliance_selectors
 
-from . import forms, policies, selectors, services
+from . import forms, policies, selectors, services, workload
 from .models import Case, Creditor
 
 PAGE_SIZE = 25
@@ -43,36 +43,70 @@ def _back(case: Case, anchor: str = "") -> HttpResponse:
     return response
 
 
-def case_list(request: HttpRequest) -> HttpResponse:
+def _list_form(request: HttpRequest, data: Any) -> forms.CaseFilterForm:
     user = request.user
+    people = selectors.list_filter_people(user)
     creditors = Creditor.objects.filter(
         pk__in=policies.cases_visible_to(user).values("creditor_id")
     ).order_by("code")
-    form = forms.CaseFilterForm(
-        request.GET or None, agents=selectors.agents_visible_to(user), creditors=creditors
+    return forms.CaseFilterForm(
+        data,
+        agents=people.agents,
+        supervisors=people.supervisors,
+        teams=people.teams,
+        creditors=creditors,
     )
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    """The case list. The filter form is posted and answered with a redirect to the list's canonical
+    URL (so a phone number searched for never appears in a URL, a log or the history: only its digest);
+    the GET URL takes the same filters directly (links, saved filters)."""
+    user = request.user
+    list_url = reverse("cases:case-list")
+    if request.method == "POST" or "phone" in request.GET:
+        form = _list_form(request, request.POST if request.method == "POST" else request.GET)
+        if form.is_valid():
+            query = form.canonical_query()
+            return redirect(f"{list_url}?{query}" if query else list_url)
+        cursor_raw = ""
+    else:
+        params = request.GET.copy()
+        cursor_raw = params.pop("cursor", [""])[-1]
+        params.pop("page", None)
+        form = _list_form(request, params or None)
     filters: dict[str, Any] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "stage": data["stage"],
-            "agent_id": data["agent"],
-            "creditor_code": data["creditor"],
-            "q": data["q"],
-            "sort": data["sort"] or "newest",
-        }
-    cases = selectors.case_list(user=user, **filters)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    if form.is_bound and form.is_valid():
+        filters = form.filters()
+    elif form.is_bound:
+        messages.error(request, _("The filter was not applied: correct the fields marked below."))
+    sort = filters.get("sort", "newest")
+    cursor = None
+    if cursor_raw:
+        try:
+            cursor = selectors.Cursor.decode(cursor_raw, sort=sort)
+        except selectors.BadCursor:
+            messages.error(
+                request,
+                _("That page link is not valid (or was made for another sort): here is the first page."),
+            )
+    page = selectors.case_page(
+        cases=selectors.case_list(user=user, **filters), sort=sort, cursor=cursor, size=PAGE_SIZE
+    )
+    query = form.canonical_query() if filters else ""
     return render(
         request,
         "cases/case_list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
+            "searching_phone": bool(filters.get("phone_digest")),
             "can_import": policies.can_import(user),
+            "can_bulk_assign": policies.can_bulk_assign(user),
+            "save_form": forms.SavedFilterForm(initial={"query": query}),
+            "bulk_form": forms.BulkSelectForm(initial={"page_ids": ",".join(str(c.pk) for c in page.cases)}),
+            "back": f"{list_url}?{query}" if query else list_url,
         },
     )
 
@@ -149,9 +183,36 @@ def case_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     return _back(case, "stage")
 
 
-@require_POST
 def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the assignment helper (each agent's workload, a suggested agent by area); POST: assign."""
     case = _case_or_404(request, pk)
+    if request.method == "GET":
+        if not policies.can_assign(request.user, case):
+            _report(request, PermissionRefused.because(_("Your role cannot assign agents to this case.")))
+            return _back(case, "agents")
+        agents_qs = selectors.assignable_agents(case=case)
+        loads = workload.agent_loads(agents=agents_qs)
+        area = workload.case_areas([case])[case.pk]
+        suggested = workload.suggest(loads, area)
+        return render(
+            request,
+            "cases/case_assign.html",
+            {
+                "case": case,
+                "loads": loads,
+                "area": area,
+                "suggested": suggested,
+                "suggested_count": suggested.areas[area] if suggested else 0,
+                "least_loaded": None if suggested else workload.least_loaded(loads),
+                "form": forms.AssignAgentsForm(
+                    agents_qs=agents_qs,
+                    loads={load.agent.pk: load for load in loads},
+                    initial={"agents": [a.agent_id for a in case.assignments.all()]},
+                ),
+            },
+        )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
     form = forms.AssignAgentsForm(request.POST, agents_qs=selectors.assignable_agents(case=case))
     if not form.is_valid():
         _form_errors(request, form)

@@ -230,3 +230,25 @@ def move_case_to(case: Case, stage: str) -> Case:
     Case.objects.filter(pk=case.pk).update(stage=stage)
     case.refresh_from_db()
     return case
+
+
+class SavedFilterFactory(DjangoModelFactory):
+    """A user's saved case-list filter (rows only; the service is tested in tests/cases/test_saved_filters.py)."""
+
+    class Meta:
+        model = "cases.SavedFilter"
+
+    name = factory.Sequence(lambda n: f"Filter {n}")
+    query = "stage=new"
+
+
+class FollowUpFactory(DjangoModelFactory):
+    """An open follow-up plan of a case (its next action and due date), owned by `owner`."""
+
+    class Meta:
+        model = "agreements.FollowUp"
+
+    next_action = "call"
+    due_on = TODAY + dt.timedelta(days=1)
+    status = "open"
+    created_by = factory.SelfAttribute("owner")

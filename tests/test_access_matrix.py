@@ -75,6 +75,8 @@ SPECS: dict[str, Spec] = {
     "cases:complaint-resolve": Spec(
         obj="complaint", data=lambda w: {"outcome": "upheld", "reason": "x" * 12}
     ),
+    # A saved list filter: its owner's only (tests/cases/test_saved_filters.py has the owner's side).
+    "cases:saved-filter-delete": Spec(obj="saved_filter", audience=("supervisor",)),
 }
 
 # Who may not see a case of the `north` team assigned to `agent` (see tests/conftest.py).
@@ -90,7 +92,20 @@ COMPLAINT_OUTSIDERS = [
     "other_team_agent",
     "administrator",
 ]
-OUTSIDERS = {"case": CASE_OUTSIDERS, "placement": IMPORT_OUTSIDERS, "complaint": COMPLAINT_OUTSIDERS}
+SAVED_FILTER_OUTSIDERS = [
+    "agent",
+    "other_agent",
+    "other_supervisor",
+    "other_team_agent",
+    "compliance_officer",
+    "administrator",
+]
+OUTSIDERS = {
+    "case": CASE_OUTSIDERS,
+    "placement": IMPORT_OUTSIDERS,
+    "complaint": COMPLAINT_OUTSIDERS,
+    "saved_filter": SAVED_FILTER_OUTSIDERS,
+}
 
 
 def cases_object_urls() -> list[tuple[str, URLPattern]]:
@@ -133,6 +148,7 @@ def world(all_roles, case, agent, supervisor):  # type: ignore[no-untyped-def]
         "case": case,
         "placement": placement,
         "complaint": complaint,
+        "saved_filter": services.saved_filter_create(user=supervisor, name="Mine", query="stage=new"),
         "address": DebtorAddress.objects.get(debtor=case.debtor),
         "document": CaseDocument.objects.get(case=case),
     }

@@ -68,6 +68,15 @@ TEMPLATES = ("agent", "other_agent", "other_team_agent", "administrator")
 API_USERS = ("other_supervisor", "other_team_agent")  # administrators hold no API token at all
 ANYONE = ("anonymous",)  # the public page: nobody without the right link
 OTHER_CREDITOR = ("other_creditor",)
+# A saved case-list filter is its owner's (`supervisor`) alone.
+NOT_OWNER = (
+    "agent",
+    "other_agent",
+    "other_supervisor",
+    "other_team_agent",
+    "compliance_officer",
+    "administrator",
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ SPECS: dict[str, Spec] = {
     "cases:case-complaint-add": Spec("case", CASE),
     "cases:case-dossier": Spec("case", DOSSIER),
     "cases:complaint-resolve": Spec("complaint", WORKSPACE),
+    "cases:saved-filter-delete": Spec("saved_filter", NOT_OWNER),
     # --- compliance ---
     "compliance:alert-acknowledge": Spec("alert", WORKSPACE),
     "compliance:export-detail": Spec("export", WORKSPACE),
@@ -286,6 +296,7 @@ def world(request, all_roles, agent, supervisor, compliance_officer, django_capt
         "follow_up": follow_up,
         "escalation": escalation,
         "closure": closure,
+        "saved_filter": case_services.saved_filter_create(user=supervisor, name="Mine", query="stage=new"),
         "template": None,
         "public": None,
         "wrong_token": "not-a-real-link-0123456789abcdefghijklmnopqrstuv",

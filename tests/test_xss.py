@@ -75,11 +75,16 @@ JOURNEY = "journey"
 FIELDS: dict[str, str] = {
     "cases.forms.AddressForm.text": JOURNEY,
     "cases.forms.AssessmentForm.note": JOURNEY,
+    "cases.forms.BulkSelectForm.page_ids": "digits and commas only (validated); never shown back but as ids",
+    "cases.forms.CaseFilterForm.pd": "a phone digest: 64 hex digits (validated), never shown back",
+    "cases.forms.CaseFilterForm.phone": "turned into its digest; the number is never shown back",
     "cases.forms.CaseFilterForm.q": JOURNEY,
     "cases.forms.ComplaintForm.text": JOURNEY,
     "cases.forms.IdentityCheckForm.method": JOURNEY,
     "cases.forms.ResolveForm.reason": JOURNEY,
     "cases.forms.RevokeForm.reason": JOURNEY,
+    "cases.forms.SavedFilterForm.name": JOURNEY,
+    "cases.forms.SavedFilterForm.query": "only re-encoded into the case list's link (keys checked by the service)",
     "cases.forms.UnverifyForm.reason": JOURNEY,
     "cases.forms.WorkspaceComplaintForm.text": JOURNEY,
     "visits.forms.OverrideForm.reason": "the supervisor's override reason: stored and shown as VisitPlanForm.override_reason's (journey)",
@@ -430,6 +435,12 @@ def test_payloads_in_every_free_text_field_render_escaped_in_pages_and_pdfs(
     login_page = Client().post(reverse("accounts:login"), {"username": PAYLOAD, "password": "x"})
     assert_escaped_html(login_page.content.decode(), "login")
 
+    # A saved case-list filter named with the payload (the name is shown on the saved-filters page).
+    saved = sup.post(
+        reverse("cases:saved-filter-create"), {"name": f"{SCRIPT}{IMG}{TEMPLATE}", "query": "q=x"}
+    )
+    assert saved.status_code == 302
+
     # --- every page of each role, with the payloads in the search fields too ---
     searches = {
         "q": PAYLOAD,
@@ -457,6 +468,9 @@ def test_payloads_in_every_free_text_field_render_escaped_in_pages_and_pdfs(
             at_case("cases:case-detail"),
             reverse("visits:visit-detail", args=[visit.pk]),
             reverse("visits:calendar"),
+            reverse("cases:case-list"),
+            reverse("cases:saved-filter-list"),
+            at_case("cases:case-assign"),
             reverse("visits:notice-template-list"),
             reverse("visits:notice-template-edit", args=["en", "letter"]),
         ],

@@ -1,5 +1,11 @@
 """Every write on cases. `case` holds the per-case services and transitions; `placement` the bulk import."""
 
+from .bulk import (
+    case_change_supervisor,
+    cases_bulk_assign_agents,
+    cases_bulk_change_supervisor,
+    cases_export_csv,
+)
 from .case import (
     address_add,
     address_invalidate,
@@ -22,6 +28,7 @@ from .placement import (
     placement_upload_confirm,
     placement_upload_preview,
 )
+from .saved_filters import saved_filter_create, saved_filter_delete
 
 __all__ = [
     "ImportReport",
@@ -30,8 +37,12 @@ __all__ = [
     "address_verify",
     "assessment_record",
     "case_assign_agents",
+    "case_change_supervisor",
     "case_unverify",
     "case_verify",
+    "cases_bulk_assign_agents",
+    "cases_bulk_change_supervisor",
+    "cases_export_csv",
     "complaint_record",
     "complaint_resolve",
     "dispute_open",
@@ -45,4 +56,6 @@ __all__ = [
     "placement_import",
     "placement_upload_confirm",
     "placement_upload_preview",
+    "saved_filter_create",
+    "saved_filter_delete",
 ]

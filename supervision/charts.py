@@ -37,6 +37,7 @@ class BarChart:
     height: int
     bar_height: int = BAR_HEIGHT
     tone: str = "primary"
+    caption: bool = True  # False where a heading above already names the chart
 
 
 def bar_chart(
@@ -45,6 +46,7 @@ def bar_chart(
     *,
     maximum: Decimal | int | None = None,
     tone: str = "primary",
+    caption: bool = True,
 ) -> BarChart:
     """Horizontal bars of `(label, value, printed value)`, scaled to `maximum` (default: the largest)."""
     rows = list(values)
@@ -52,17 +54,19 @@ def bar_chart(
     bars = []
     for i, (label, value, text) in enumerate(rows):
         y = i * ROW
-        width = int(Decimal(value) * BAR_AREA / Decimal(top)) if value and top else 0
+        # Negative values (none of the KPIs can be) and values past the maximum are drawn at the ends.
+        share = min(max(Decimal(value) / Decimal(top), Decimal(0)), Decimal(1)) if value and top > 0 else 0
+        width = int(share * BAR_AREA)
         bars.append(
             Bar(
                 label=label,
                 text=text if value is not None else "—",
                 label_y=y + 11,
                 bar_y=y + 15,
-                width=max(width, 1) if value else 0,
+                width=max(width, 1) if value and value > 0 else 0,
                 text_x=width + 4,
                 text_y=y + 25,
                 empty=value is None,
             )
         )
-    return BarChart(title, bars, WIDTH, max(len(rows), 1) * ROW, tone=tone)
+    return BarChart(title, bars, WIDTH, max(len(rows), 1) * ROW, tone=tone, caption=caption)

@@ -55,7 +55,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     stage_chart = None
     if board is not None:
         stage_chart = charts.bar_chart(
-            _("Cases by stage"), [(s.label, s.count, str(s.count)) for s in board.stages if s.count]
+            _("Cases by stage"),
+            [(s.label, s.count, str(s.count)) for s in board.stages if s.count],
+            caption=False,
         )
     return render(
         request,
@@ -126,6 +128,7 @@ def _kpi_charts(table: selectors.KpiTable) -> list[charts.BarChart]:
             charts.bar_chart(
                 _("Recovered / placed (%(currency)s)") % {"currency": currency},
                 [(r.label, r.recovery(currency), _percent_text(r.recovery(currency))) for r in rows],
+                maximum=100,
                 tone="money",
             )
         )

@@ -240,3 +240,13 @@ def test_the_kpi_page_costs_the_same_queries_with_more_cases(client, supervisor,
     # and 14 for the figures: contacts, visits (agents, team), promises (agents, team), agreements,
     # recovered (team, agents), placed (team, agents), first visits (agents, team).
     assert counts[0] == counts[1] <= 25
+
+
+def test_names_are_escaped_in_the_charts_and_the_table(client, supervisor, team):
+    UserFactory(username="xss", full_name="<script>alert(1)</script>", team=team, roles=[Role.FIELD_AGENT])
+    client.force_login(supervisor)
+
+    html = client.get(KPIS, PERIOD).content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 7  # six charts and the table

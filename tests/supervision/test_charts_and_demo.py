@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from supervision import charts, selectors
+from supervision import charts, policies, selectors
 
 
 def test_bars_are_scaled_to_the_maximum_and_empty_values_drawn_as_a_dash():
@@ -40,7 +40,7 @@ def test_without_a_maximum_the_largest_value_fills_the_bar_and_outliers_stay_ins
 def test_the_demo_gives_the_dashboard_and_the_kpis_figures(shipped_rule_packs):
     call_command("seed_demo", "--cases", "20", stdout=io.StringIO())
     supervisor = User.objects.get(username="supervisor")
-    team = selectors.team_choice(supervisor, list(selectors.policies.teams_visible_to(supervisor)), None)
+    team = selectors.team_choice(supervisor, list(policies.teams_visible_to(supervisor)), None)
 
     board = selectors.dashboard(supervisor, team)
     today = timezone.localdate()

@@ -5,9 +5,11 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.shortcuts import resolve_url
 
 from . import services
-from .roles import is_service
+from .models import Role
+from .roles import has_role, is_service
 
 
 class LoginForm(AuthenticationForm):
@@ -27,3 +29,9 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
     authentication_form = LoginForm
+
+    def get_default_redirect_url(self) -> str:
+        """Supervisors land on their team's dashboard (supervision/); everyone else on LOGIN_REDIRECT_URL."""
+        if has_role(self.request.user, Role.SUPERVISOR):
+            return resolve_url("supervision:dashboard")
+        return super().get_default_redirect_url()

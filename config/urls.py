@@ -3,16 +3,18 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from supervision.views import home
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cases:case-list", permanent=False), name="home"),
+    path("", home, name="home"),  # supervisors land on their team's dashboard, others on the case list
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("compliance/", include("compliance.urls")),
     path("visits/", include("visits.urls")),
     path("agreements/", include("agreements.urls")),
+    path("supervision/", include("supervision.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     # The integration API authenticates by API key or token, never by session (docs/api.md).

@@ -242,13 +242,146 @@ class SavedFilterFactory(DjangoModelFactory):
     query = "stage=new"
 
 
-class FollowUpFactory(DjangoModelFactory):
-    """An open follow-up plan of a case (its next action and due date), owned by `owner`."""
+# --- records of the later stages, made directly (tests of reads only: the supervision dashboard and
+# KPIs). Like close_case/move_case_to, they set states without the services: application code never
+# does this; the services' own tests cover how the records come to be. ---------------------------
 
+
+class VisitFactory(DjangoModelFactory):
+    """A visit of `case` at its debtor's first address (made when it has none), in any state."""
+
+    class Meta:
+        model = "visits.Visit"
+        skip_postgeneration_save = True
+
+    case = factory.SubFactory(CaseFactory)
+    address = factory.LazyAttribute(
+        lambda o: o.case.debtor.addresses.first() or AddressFactory(debtor=o.case.debtor)
+    )
+    purpose = "negotiate"
+    window_start = factory.LazyFunction(lambda: dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC))
+    window_end = factory.LazyAttribute(lambda o: o.window_start + dt.timedelta(hours=2))
+    time_zone = "Asia/Shanghai"
+    planned_by = factory.LazyAttribute(lambda o: o.case.supervisor)
+    state = "planned"
+
+    @factory.post_generation
+    def agents(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        from visits.models import VisitAgent
+
+        for agent in extracted or ():
+            VisitAgent.objects.create(visit=self, agent=agent)
+
+
+class VisitLogFactory(DjangoModelFactory):
+    class Meta:
+        model = "visits.VisitLog"
+
+    visit = factory.SubFactory(VisitFactory)
+    status = "submitted"
+    relation = "debtor"
+    identification = "id_card"
+    outcome = factory.LazyAttribute(lambda o: o.visit.outcome)
+
+
+class NoticeFactory(DjangoModelFactory):
+    class Meta:
+        model = "visits.Notice"
+
+    visit = factory.SubFactory(VisitFactory)
+    channel = "phone"
+    given_at = factory.LazyAttribute(lambda o: o.visit.window_start - dt.timedelta(days=2))
+    text = "Notice of a visit."
+    idempotency_key = factory.Sequence(lambda n: f"notice-{n}")
+    recorded_by = factory.LazyAttribute(lambda o: o.visit.planned_by)
+
+
+class ContactAttemptFactory(DjangoModelFactory):
+    class Meta:
+        model = "visits.ContactAttempt"
+
+    case = factory.SubFactory(CaseFactory)
+    channel = "phone"
+    at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC))
+    result = "connected"
+    recorded_by = factory.LazyAttribute(lambda o: o.case.supervisor)
+
+
+class AgreementFactory(DjangoModelFactory):
+    class Meta:
+        model = "agreements.Agreement"
+
+    case = factory.SubFactory(CaseFactory)
+    number = factory.Sequence(lambda n: f"AG-T-{n:05d}")
+    kind = "instalments"
+    currency = factory.LazyAttribute(lambda o: o.case.currency)
+    balance = factory.LazyAttribute(lambda o: o.case.outstanding)
+    total = factory.LazyAttribute(lambda o: o.case.outstanding)
+    first_due_date = TODAY - dt.timedelta(days=20)
+    frequency = "monthly"
+    method = "bank_transfer"
+    drafted_by = factory.LazyAttribute(lambda o: o.case.supervisor)
+    state = "active"
+    signed_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC))
+
+
+class InstalmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "agreements.Instalment"
+
+    agreement = factory.SubFactory(AgreementFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    due_date = TODAY - dt.timedelta(days=20)
+    amount = Decimal("500.00")
+    status = "overdue"
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = "agreements.Payment"
+
+    case = factory.SubFactory(CaseFactory)
+    creditor = factory.LazyAttribute(lambda o: o.case.creditor)
+    amount = Decimal("100.00")
+    currency = factory.LazyAttribute(lambda o: o.case.currency)
+    paid_on = TODAY - dt.timedelta(days=3)
+    method = "bank_transfer"
+    reference = factory.Sequence(lambda n: f"PAY-T-{n:05d}")
+    recorded_by = factory.LazyAttribute(lambda o: o.case.supervisor)
+
+
+class PromiseCheckFactory(DjangoModelFactory):
+    class Meta:
+        model = "agreements.PromiseCheck"
+
+    visit_log = factory.SubFactory(VisitLogFactory)
+    case = factory.LazyAttribute(lambda o: o.visit_log.visit.case)
+    amount = Decimal("1000.00")
+    currency = "CNY"
+    due_on = TODAY - dt.timedelta(days=5)
+    made_on = TODAY - dt.timedelta(days=12)
+    status = "broken"
+    decided_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 21, 3, 0, tzinfo=dt.UTC))
+
+
+class FollowUpFactory(DjangoModelFactory):
     class Meta:
         model = "agreements.FollowUp"
 
+    case = factory.SubFactory(CaseFactory)
     next_action = "call"
-    due_on = TODAY + dt.timedelta(days=1)
-    status = "open"
+    due_on = TODAY - dt.timedelta(days=2)
+    owner = factory.LazyAttribute(lambda o: o.case.supervisor)
     created_by = factory.SelfAttribute("owner")
+
+
+class ComplaintFactory(DjangoModelFactory):
+    class Meta:
+        model = "compliance.Complaint"
+
+    kind = "dispute"
+    channel = "phone"
+    case_id = None
+    created_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC))
+    received_at = factory.LazyAttribute(lambda o: o.created_at)
+    text = "I do not owe this."

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "cases",
     "visits",
     "agreements",
+    "supervision",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's assets served from here: nothing loads from a CDN

@@ -26,10 +26,24 @@ urlpatterns = [
     path("auth/me/", auth.Me.as_view(), name="me"),
     # --- creditors: API keys ---------------------------------------------------------------------
     path("creditor/placements/", creditor.Placements.as_view(), name="creditor-placements"),
+    path("creditor/payments/", creditor.CreditorPayments.as_view(), name="creditor-payments"),
     path("creditor/cases/", creditor.CreditorCases.as_view(), name="creditor-case-list"),
     path("creditor/cases/<int:pk>/", creditor.CreditorCaseDetail.as_view(), name="creditor-case-detail"),
     path(
         "creditor/cases/<int:pk>/visits/", creditor.CreditorCaseVisits.as_view(), name="creditor-case-visits"
+    ),
+    path(
+        "creditor/cases/<int:pk>/recall/", creditor.CreditorCaseRecall.as_view(), name="creditor-case-recall"
+    ),
+    path(
+        "creditor/cases/<int:pk>/agreement/",
+        creditor.CreditorCaseAgreement.as_view(),
+        name="creditor-case-agreement",
+    ),
+    path(
+        "creditor/cases/<int:pk>/payments/",
+        creditor.CreditorCasePayments.as_view(),
+        name="creditor-case-payments",
     ),
     path(
         "creditor/cases/<int:pk>/audit-events/",

@@ -183,6 +183,9 @@ SPECS: dict[str, Spec] = {
     "api:creditor-case-detail": Spec("case", OTHER_CREDITOR, via="key"),
     "api:creditor-case-visits": Spec("case", OTHER_CREDITOR, via="key"),
     "api:creditor-case-audit-events": Spec("case", OTHER_CREDITOR, via="key"),
+    "api:creditor-case-recall": Spec("case", OTHER_CREDITOR, via="key"),
+    "api:creditor-case-agreement": Spec("case", OTHER_CREDITOR, via="key"),
+    "api:creditor-case-payments": Spec("case", OTHER_CREDITOR, via="key"),
     # --- the integration API: user tokens ---
     "api:case-detail": Spec("case", API_USERS, via="token"),
     "api:case-verify": Spec("case", API_USERS, via="token"),

@@ -67,7 +67,15 @@ SPECS: dict[str, Spec] = {
     ),
     "api:notice-answer": Spec("notice", ("POST",), {"answer": "accepted"}),
 }
-CREDITOR_URLS = {"api:creditor-case-detail", "api:creditor-case-visits", "api:creditor-case-audit-events"}
+# Creditor URLs: another creditor's case is 404 (tests/api/test_creditor.py, test_creditor_stages.py).
+CREDITOR_URLS = {
+    "api:creditor-case-detail",
+    "api:creditor-case-visits",
+    "api:creditor-case-audit-events",
+    "api:creditor-case-recall",
+    "api:creditor-case-agreement",
+    "api:creditor-case-payments",
+}
 
 # Who may not see the `north` case assigned to `agent`; its visit is also seen by `other_agent`, who goes.
 OUTSIDERS = {

@@ -14,7 +14,17 @@ from accounts.services import system_user
 from api import services
 from tests.agreements.conftest import active, draft, owing  # noqa: F401 (fixtures)
 from tests.factories import CreditorFactory, MandateFactory
-from tests.visits.conftest import home, plan, planned, verified_case  # noqa: F401 (fixtures)
+from tests.visits.conftest import (  # noqa: F401 (fixtures)
+    approved_visit,
+    home,
+    identified,
+    notified,
+    on_site,
+    plan,
+    planned,
+    talked,
+    verified_case,
+)
 
 
 @pytest.fixture(autouse=True)

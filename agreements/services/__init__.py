@@ -15,9 +15,15 @@ from .agreements import (
     parse_signature,
     signing_link_send,
 )
-from .closure import case_close, case_escalate, case_reopen
+from .closure import case_close, case_escalate, case_recall, case_reopen
 from .followups import follow_up_done, follow_up_plan
-from .payments import parse_payments, payment_record, payments_import
+from .payments import (
+    parse_payment_records,
+    parse_payments,
+    payment_record,
+    payments_import,
+    payments_import_rows,
+)
 from .scheduled import agreements_break, overdue_mark, promises_track, reminders_send
 
 __all__ = [
@@ -30,16 +36,19 @@ __all__ = [
     "agreements_break",
     "case_close",
     "case_escalate",
+    "case_recall",
     "case_reopen",
     "follow_up_done",
     "follow_up_plan",
     "link_identify",
     "link_lookup",
     "overdue_mark",
+    "parse_payment_records",
     "parse_payments",
     "parse_signature",
     "payment_record",
     "payments_import",
+    "payments_import_rows",
     "promises_track",
     "reminders_send",
     "signing_link_send",

@@ -445,3 +445,88 @@ def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None
         },
     )
     return case
+
+
+@refusals_audited("case.recall")
+@transaction.atomic
+def case_recall(
+    *,
+    case: Case,
+    actor: User,
+    reason: str,
+    creditor_reference: str,
+    end_agreement: bool = False,
+    now: dt.datetime | None = None,
+) -> Closure:
+    """The creditor withdraws the case (its mandate for this debt ends; PRC Civil Code art. 933): closed
+    as recalled, through `case_close`, with the creditor informed at once (it is the creditor's own
+    decision) and its reference kept. Live visits are cancelled and drafts given up as on any closure.
+
+    Refused when the case is already closed (CASE_CLOSED), while agents are on site or a dispute holds
+    it (WRONG_STAGE: the visit ends or the dispute is answered first), and while the debtor has a
+    signed agreement running (AGREEMENT_RUNNING) unless the creditor says `end_agreement`: the debtor
+    signed terms in the creditor's name, so ending them is never a side effect."""
+    now = now or _now()
+    case = lock_case(case)
+    policies.require(policies.can_close(actor, case))
+    reason, creditor_reference = (reason or "").strip(), (creditor_reference or "").strip()
+    if case.stage == Stage.CLOSED:
+        raise refuse("CASE_CLOSED", _("The case is already closed."), "case")
+    failures: list[Failure] = []
+    if not reason:
+        failures.append(fail("FIELD_REQUIRED", _("Say why the case is recalled."), "reason"))
+    if not creditor_reference:
+        failures.append(
+            fail("FIELD_REQUIRED", _("Give your reference for this recall."), "creditor_reference")
+        )
+    if case.stage not in CLOSABLE_STAGES:
+        failures.append(
+            fail(
+                "WRONG_STAGE",
+                _("A case that is %(stage)s cannot be recalled now (agents on site, or a dispute open).")
+                % {"stage": case.get_stage_display()},
+                "stage",
+            )
+        )
+    running = list(
+        Agreement.objects.filter(case=case, state__in=RUNNING_AGREEMENT_STATES).values_list(
+            "number", flat=True
+        )
+    )
+    if running and not end_agreement:
+        failures.append(
+            fail(
+                "AGREEMENT_RUNNING",
+                _(
+                    "The debtor has a signed repayment agreement running (%(numbers)s): recall with "
+                    "end_agreement to end it, or wait until it is completed."
+                )
+                % {"numbers": ", ".join(running)},
+                "end_agreement",
+            )
+        )
+    if failures:
+        raise DomainError(failures)
+    closure = case_close(
+        case=case,
+        actor=actor,
+        reason=ClosureReason.RECALLED,
+        creditor_informed_on=local_today(case, now),
+        creditor_informed_how=str(_("Recalled by the creditor")),
+        detail=reason,
+        creditor_reference=creditor_reference,
+        now=now,
+    )
+    audit.record(
+        actor=actor,
+        action="case.recalled",
+        obj=case,
+        case_id=case.pk,
+        data={
+            "closure": closure.pk,
+            "creditor_reference": creditor_reference[:64],
+            "agreements_ended": running,
+            "reason_digest": digest(reason, kind="note"),
+        },
+    )
+    return closure

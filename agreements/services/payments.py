@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -280,6 +281,7 @@ class PaymentImportReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
+    payments: dict[str, int] = field(default_factory=dict)  # reference → payment id (not new in a dry run)
 
     @property
     def ok(self) -> bool:
@@ -301,6 +303,14 @@ def parse_payments(data: bytes, filename: str) -> tuple[list[PaymentRow], list[R
         records = list(records)
     except FileProblem as problem:
         return [], [RowError(0, "", str(problem), "FILE_UNREADABLE")]
+    return parse_payment_records(records)
+
+
+def parse_payment_records(
+    records: Sequence[tuple[int, Sequence[Any]]], *, skip_blank: bool = True
+) -> tuple[list[PaymentRow], list[RowError]]:
+    """A header of column names, then one record per payment (a file's rows, or the API's JSON rows:
+    the same cleaning for both). `skip_blank=False` reports a blank record instead of skipping it."""
     if not records:
         return [], [RowError(0, "", str(_("The file has no rows.")), "FILE_EMPTY")]
     header_line, header = records[0]
@@ -320,7 +330,7 @@ def parse_payments(data: bytes, filename: str) -> tuple[list[PaymentRow], list[R
     rows: list[PaymentRow] = []
     for line, record in records[1:]:
         cells = {names[i]: record[i] for i in range(min(len(names), len(record))) if names[i]}
-        if all(v in (None, "") for v in cells.values()):
+        if skip_blank and all(v in (None, "") for v in cells.values()):
             continue
         values: dict[str, Any] = {}
         for name, clean in (
@@ -406,7 +416,6 @@ def _row_problems(
     return problems
 
 
-@transaction.atomic
 def payments_import(
     *,
     creditor: Creditor,
@@ -419,12 +428,39 @@ def payments_import(
     """Import a creditor's payment file: every row checked first; any bad row and nothing is written
     (`payments.import.refused`); a good file writes every payment in one transaction. Rows already
     recorded (same reference, case, amount and date) are reported and not recorded twice."""
+    rows, errors = parse_payments(data, filename)
+    return payments_import_rows(
+        creditor=creditor,
+        actor=actor,
+        rows=rows,
+        errors=errors,
+        sha256=hashlib.sha256(data).hexdigest(),
+        dry_run=dry_run,
+        source=PaymentSource.IMPORT,
+        now=now,
+    )
+
+
+@transaction.atomic
+def payments_import_rows(
+    *,
+    creditor: Creditor,
+    actor: User,
+    rows: Sequence[PaymentRow],
+    errors: Sequence[RowError] = (),
+    sha256: str,
+    dry_run: bool = False,
+    source: str = PaymentSource.IMPORT,
+    now: dt.datetime | None = None,
+) -> PaymentImportReport:
+    """Record parsed payment rows (the file import's, or the creditor API's JSON rows) all or none:
+    `errors` are the parser's; every row is checked against its case first, and any problem writes
+    nothing (`payments.import.refused`). `report.payments` maps each reference to its payment (a
+    reference already recorded with the same case, amount and date is that payment, not a new one)."""
     now = now or _now()
     policies.require(policies.can_import_payments(actor))
-    report = PaymentImportReport(
-        creditor=creditor.code, sha256=hashlib.sha256(data).hexdigest(), dry_run=dry_run
-    )
-    rows, errors = parse_payments(data, filename)
+    report = PaymentImportReport(creditor=creditor.code, sha256=sha256, dry_run=dry_run)
+    errors = list(errors)
     report.rows = len(rows)
     cases = {
         c.external_ref: c
@@ -467,10 +503,11 @@ def payments_import(
     if dry_run:
         report.unchanged = [r.reference for r in rows if r.reference in existing]
         report.created = [r.reference for r in rows if r.reference not in existing]
+        report.payments = {r.reference: existing[r.reference].pk for r in rows if r.reference in existing}
         return report
     for row in rows:
         case = lock_case(cases[row.external_ref])
-        _payment, created = _record_one(
+        payment, created = _record_one(
             case=case,
             actor=actor,
             amount=row.amount,
@@ -478,10 +515,11 @@ def payments_import(
             method=row.method,
             reference=row.reference,
             note=row.note,
-            source=PaymentSource.IMPORT,
+            source=source,
             now=now,
         )
         (report.created if created else report.unchanged).append(row.reference)
+        report.payments[row.reference] = payment.pk
     audit.record(
         actor=actor,
         action="payments.imported",

@@ -10,6 +10,7 @@ from .credentials import (
     user_token_revoke,
 )
 from .outbox import ScanResult, stage_changes_scan
+from .payments import payments_from_rows
 from .placement import PlacementResult, placement_from_rows
 from .webhooks import (
     DeliveryOutcome,
@@ -32,6 +33,7 @@ __all__ = [
     "api_key_revoke",
     "credential_for",
     "credential_touch",
+    "payments_from_rows",
     "placement_from_rows",
     "stage_changes_scan",
     "user_token_issue",

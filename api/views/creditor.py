@@ -1,7 +1,9 @@
-"""Creditor endpoints (an API key): place cases, read their stage and history, visits and audit events.
+"""Creditor endpoints (an API key): place cases and post payments (the file imports' own checks and
+writes, all or nothing, idempotent), recall a case, and read a case's stage and history, its visits
+(with their outcomes), its agreement and payments, and its audit events.
 
-Slots kept for later stages (docs/api.md): POST cases/<id>/recall/, POST payments/, GET
-cases/<id>/agreement/, GET cases/<id>/payments/, visit outcomes in cases/<id>/visits/.
+A key reads and writes through `self.cases()` only: another creditor's case is 404. What the key
+changes is recorded with the actor `apikey:<id>` by the stage services themselves.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from django.db.models import Prefetch, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agreements import services as agreement_services
+from agreements.models import Payment
 from cases.models import Case
 from compliance.models import AuditEvent
 from visits.models import Visit, VisitAgent
@@ -21,13 +25,20 @@ from ..errors import error, errors_response
 from ..schema import error_responses
 from ..serializers.creditor import (
     AuditEventSerializer,
+    CreditorCaseAgreementSerializer,
     CreditorCaseDetailSerializer,
     CreditorCaseQuerySerializer,
     CreditorCaseSerializer,
+    CreditorPaymentSerializer,
     CreditorVisitSerializer,
+    PaymentsInputSerializer,
+    PaymentsResultSerializer,
     PlacementInputSerializer,
     PlacementResultSerializer,
+    RecallInputSerializer,
+    RecallResultSerializer,
 )
+from ..tasks import kick_outbox
 from .base import CreditorRead, CreditorView
 
 
@@ -142,3 +153,101 @@ class CreditorCaseAuditEvents(CreditorRead):
     def rows(self, params: dict[str, Any], **url: Any) -> QuerySet[AuditEvent]:
         case = self.case_or_404(url["pk"])
         return AuditEvent.objects.filter(case_id=case.pk)
+
+
+class CreditorCaseRecall(CreditorView):
+    """Recall one of your cases: it is closed as "recalled by the creditor" (the closing service, with its
+    closing report); live visits are cancelled. Refused (409): already closed (CASE_CLOSED), agents on
+    site or a dispute open (WRONG_STAGE), a signed agreement running without `end_agreement`
+    (AGREEMENT_RUNNING). The stage change is announced by webhook like any other."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        case = self.case_or_404(pk)
+        body = RecallInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        closure = agreement_services.case_recall(case=case, actor=request.user, **body.validated_data)
+        kick_outbox()
+        case = self.cases().get(pk=case.pk)
+        case.closure = closure
+        return Response(RecallResultSerializer(case).data)
+
+    def openapi(self, method: str) -> dict[str, Any] | None:
+        return {
+            "request": RecallInputSerializer,
+            "responses": {200: RecallResultSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
+        }
+
+
+class CreditorPayments(CreditorView):
+    """Post payments your system received, with the payment file's checks and write: all or none (any bad
+    row answers 422 naming every bad row, nothing is recorded), idempotent on your payment reference."""
+
+    def post(self, request: Request) -> Response:
+        body = PaymentsInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        report = services.payments_from_rows(
+            creditor=self.key.creditor,
+            rows=body.validated_data["payments"],
+            actor=request.user,
+            dry_run=body.validated_data["dry_run"],
+        )
+        if not report.ok:
+            return errors_response(
+                [
+                    error(
+                        e.code,
+                        e.reason,
+                        field=e.column,
+                        row=e.line,
+                        pointer=f"/payments/{e.line - 1}/{e.column}" if e.line > 0 else "/payments",
+                    )
+                    for e in report.errors
+                ],
+                422,
+            )
+        payments = [
+            {"reference": ref, "id": report.payments.get(ref), "result": outcome}
+            for outcome, refs in (("created", report.created), ("unchanged", report.unchanged))
+            for ref in refs
+        ]
+        data = {
+            "dry_run": report.dry_run,
+            "counts": {"created": len(report.created), "unchanged": len(report.unchanged)},
+            "payments": payments,
+            "summary": report.summary(),
+        }
+        return Response(
+            PaymentsResultSerializer(data).data, status=201 if report.created and not report.dry_run else 200
+        )
+
+    def openapi(self, method: str) -> dict[str, Any] | None:
+        return {
+            "request": PaymentsInputSerializer,
+            "responses": {
+                200: PaymentsResultSerializer,
+                201: PaymentsResultSerializer,
+                **error_responses(400, 401, 422, 429),
+            },
+        }
+
+
+class CreditorCaseAgreement(CreditorRead):
+    """The case's money (placed, paid, balance) and the agreement the debtor signed last: its state and
+    schedule, each instalment with what was paid on it; null when none was signed."""
+
+    output_serializer = CreditorCaseAgreementSerializer
+
+    def row(self, **url: Any) -> Any:
+        return selectors.case_agreement(self.case_or_404(url["pk"]))
+
+
+class CreditorCasePayments(CreditorRead):
+    """The payments recorded on one of your cases (by you, a file or the agency), oldest first (keyset on
+    id), each with how it was allocated to the agreement's instalments."""
+
+    output_serializer = CreditorPaymentSerializer
+    many = True
+    nested = True
+
+    def rows(self, params: dict[str, Any], **url: Any) -> QuerySet[Payment]:
+        return selectors.case_payments(self.case_or_404(url["pk"]))

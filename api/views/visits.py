@@ -1,8 +1,5 @@
 """User endpoints on visits and notices: read, approve, send back, resubmit, cancel, record a notice
-and the debtor's answer, each through the visit page's own service.
-
-Slots for the on-site stage (docs/api.md "Adding an endpoint"): visits/<id>/check-in/,
-visits/<id>/checks/, visits/<id>/conversation/, visits/<id>/outcome/.
+and the debtor's answer, each through the visit page's own service. On site: api/views/onsite.py.
 """
 
 from __future__ import annotations

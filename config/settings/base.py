@@ -373,6 +373,17 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "api.serializers.user.CONTACT_CHANNELS",
         "ContactResultEnum": "visits.models.ContactResult.choices",
         "PlacementResultEnum": "api.serializers.user.PLACEMENT_RESULTS",
+        "VisitStateEnum": "visits.models.VisitState.choices",
+        "AgreementStateEnum": "agreements.models.AgreementState.choices",
+        "LevelEnum": "cases.models.Level.choices",
+        "AgreementKindEnum": "agreements.models.AgreementKind.choices",
+        "AddressKindEnum": "cases.models.AddressKind.choices",
+        "InstalmentStatusEnum": "agreements.models.InstalmentStatus.choices",
+        "FollowUpStatusEnum": "agreements.models.FollowUpStatus.choices",
+        "VerificationStatusEnum": "cases.models.VerificationStatus.choices",
+        "LogStatusEnum": "visits.models.LogStatus.choices",
+        "FactSourceEnum": "cases.models.FactSource.choices",
+        "PaymentSourceEnum": "agreements.models.PaymentSource.choices",
     },
 }
 # Requests per credential (DRF rate syntax: N/second|minute|hour|day); 429 beyond.

@@ -1,5 +1,6 @@
 """API fixtures: a creditor key and user tokens made through the services, clients that send them,
-and the visit fixtures of tests/visits (a verified case of the `team`, a plan every rule allows)."""
+the visit fixtures of tests/visits (a verified case of the `team`, a plan every rule allows) and the
+agreement fixtures of tests/agreements (a case owing CNY 8,200.50, a draft, an active agreement)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,19 @@ from rest_framework.test import APIClient
 
 from accounts.services import system_user
 from api import services
+from tests.agreements.conftest import active, draft, owing  # noqa: F401 (fixtures)
 from tests.factories import CreditorFactory, MandateFactory
-from tests.visits.conftest import home, plan, planned, verified_case  # noqa: F401 (fixtures)
+from tests.visits.conftest import (  # noqa: F401 (fixtures)
+    approved_visit,
+    home,
+    identified,
+    notified,
+    on_site,
+    plan,
+    planned,
+    talked,
+    verified_case,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -259,6 +259,8 @@ def test_visits_come_with_their_window_and_no_personal_data(creditor_api, placed
         "window_start_local": "2026-11-26T10:00:00+08:00",
         "window_end_local": "2026-11-26T12:00:00+08:00",
         "agents": sorted([agent.pk, other_agent.pk]),
+        "outcome": None,
+        "completed_at": None,
         "state_changed_at": None,
         "created_at": item["created_at"],
     }

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
+from agreements import services as agreement_services
+from agreements.models import Agreement, FollowUp, Payment
 from cases.models import Case, DebtorPhone, VerificationStatus
 from common.pii import phone_digest
 from compliance.models import AuditEvent
 from tests.api.conftest import user_client
 from tests.factories import audit_head
 from visits import services as visit_services
-from visits.models import Notice, Visit
+from visits.models import Notice, Visit, VisitCheckIn
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signed_in")]
 
@@ -40,9 +43,25 @@ def plan_body(world: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+KEY = "matrix-key-0001"
+DRAFT = {
+    "kind": "lump_sum",
+    "total": "100.00",
+    "first_due_date": "2026-12-15",
+    "method": "bank_transfer",
+    "stated_income": "9000.00",
+    "stated_expenses": "5000.00",
+}
+PAYMENT = {"amount": "10.00", "paid_on": "2026-11-20", "method": "bank_transfer", "reference": "M-1"}
+
+
+def follow_up_body(world: dict[str, Any]) -> dict[str, Any]:
+    return {"next_action": "call", "due_on": "2026-11-30", "owner": world["agent"].pk}
+
+
 @dataclass(frozen=True)
 class Spec:
-    obj: str  # what `pk` names: case, visit or notice
+    obj: str  # what `pk` names: case, visit, notice, agreement or follow_up
     methods: tuple[str, ...] = ("GET",)
     body: Any = field(default_factory=dict)  # or a function of the world
 
@@ -66,17 +85,55 @@ SPECS: dict[str, Spec] = {
         "visit", ("POST",), {"channel": "letter", "given_at": "2026-11-23T20:01:00+08:00", "language": "en"}
     ),
     "api:notice-answer": Spec("notice", ("POST",), {"answer": "accepted"}),
+    # on site
+    "api:visit-check-in": Spec("visit", ("POST",), {"idempotency_key": KEY}),
+    "api:visit-log": Spec("visit"),
+    "api:visit-checks": Spec("visit", ("POST",), {"relation": "debtor"}),
+    "api:visit-conversation": Spec("visit", ("POST",), {"talking_points": "x"}),
+    "api:visit-not-debtor": Spec("visit", ("POST",), {"nothing_about_debt_said": True}),
+    "api:visit-outcome": Spec("visit", ("POST",), {"outcome": "debtor_not_met"}),
+    "api:visit-attest": Spec("visit", ("POST",), {"idempotency_key": KEY, "items": ["no_threats"]}),
+    "api:visit-complete": Spec("visit", ("POST",), {"idempotency_key": KEY}),
+    "api:visit-log-accept": Spec("visit", ("POST",)),
+    "api:visit-log-return": Spec("visit", ("POST",), {"comment": "x"}),
+    "api:visit-abort": Spec("visit", ("POST",), {"reason": "x"}),
+    # agreements, payments, follow-up
+    "api:case-agreements": Spec("case", ("GET", "POST"), DRAFT),
+    "api:case-payments": Spec("case", ("GET", "POST"), PAYMENT),
+    "api:case-follow-ups": Spec("case", ("GET", "POST"), follow_up_body),
+    "api:agreement-detail": Spec("agreement"),
+    "api:agreement-submit": Spec("agreement", ("POST",)),
+    "api:agreement-approve": Spec("agreement", ("POST",)),
+    "api:agreement-sign": Spec(
+        "agreement", ("POST",), {"idempotency_key": KEY, "agent_signature": "iVBORw0KGgo="}
+    ),
+    "api:agreement-cancel": Spec("agreement", ("POST",), {"reason": "x"}),
+    "api:follow-up-done": Spec("follow_up", ("POST",)),
 }
-CREDITOR_URLS = {"api:creditor-case-detail", "api:creditor-case-visits", "api:creditor-case-audit-events"}
+# Read by the audience only once the visit has started (the world's visit is notified, not on site):
+# tests/api/test_user_stages.py reads it on a visit under way.
+NEEDS_A_STARTED_VISIT = {"api:visit-log"}
+# Creditor URLs: another creditor's case is 404 (tests/api/test_creditor.py, test_creditor_stages.py).
+CREDITOR_URLS = {
+    "api:creditor-case-detail",
+    "api:creditor-case-visits",
+    "api:creditor-case-audit-events",
+    "api:creditor-case-recall",
+    "api:creditor-case-agreement",
+    "api:creditor-case-payments",
+}
 
 # Who may not see the `north` case assigned to `agent`; its visit is also seen by `other_agent`, who goes.
 OUTSIDERS = {
     "case": ["other_agent", "other_supervisor", "other_team_agent"],
     "visit": ["other_supervisor", "other_team_agent"],
     "notice": ["other_agent", "other_supervisor", "other_team_agent"],
+    "agreement": ["other_agent", "other_supervisor", "other_team_agent"],
+    "follow_up": ["other_agent", "other_supervisor", "other_team_agent"],
 }
 AUDIENCE = {
     "case": ["supervisor", "agent", "compliance_officer"],
+    "agreement": ["supervisor", "agent", "compliance_officer"],
     "visit": ["supervisor", "agent", "other_agent", "compliance_officer"],
 }
 
@@ -97,6 +154,20 @@ def test_every_object_url_is_covered():
 
 @pytest.fixture
 def world(signed_in, verified_case, home, agent, other_agent, supervisor):  # type: ignore[no-untyped-def]
+    # The agreement is drafted while the case is verified (the world then plans its visit).
+    agreement = agreement_services.agreement_draft(
+        case=verified_case,
+        actor=agent,
+        kind="lump_sum",
+        total=Decimal("100.00"),
+        first_due_date=dt.date(2026, 12, 15),
+        method="bank_transfer",
+        stated_income=Decimal("9000.00"),
+        stated_expenses=Decimal("5000.00"),
+    )
+    follow_up = agreement_services.follow_up_plan(
+        case=verified_case, actor=agent, next_action="call", due_on=dt.date(2026, 11, 30), owner=agent
+    )
     visit = visit_services.visit_plan(
         case=verified_case,
         actor=agent,
@@ -117,7 +188,14 @@ def world(signed_in, verified_case, home, agent, other_agent, supervisor):  # ty
     notice = visit_services.notice_record(
         visit=visit, actor=agent, channel="letter", given_at=visit.approved_at, language="en"
     )
-    return {**signed_in, "case": verified_case, "visit": visit, "notice": notice}
+    return {
+        **signed_in,
+        "case": verified_case,
+        "visit": visit,
+        "notice": notice,
+        "agreement": agreement,
+        "follow_up": follow_up,
+    }
 
 
 def snapshot(world: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
@@ -131,6 +209,10 @@ def snapshot(world: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
         Notice.objects.count(),
         case.assignments.count(),
         case.contacts.count(),
+        list(Agreement.objects.values_list("pk", "state")),
+        list(FollowUp.objects.values_list("pk", "status")),
+        Payment.objects.count(),
+        VisitCheckIn.objects.count(),
     )
 
 
@@ -184,7 +266,7 @@ def test_the_compliance_officer_is_refused_every_change(world, name, method):
 READS = [
     (name, role)
     for name, spec in SPECS.items()
-    if "GET" in spec.methods
+    if "GET" in spec.methods and name not in NEEDS_A_STARTED_VISIT
     for role in AUDIENCE.get(spec.obj, [])
 ]
 

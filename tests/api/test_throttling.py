@@ -62,3 +62,20 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_limit(agent, settings
     )
 
     assert again.status_code == 429
+
+
+def test_the_later_stage_endpoints_count_against_the_same_rates(placing_creditor, owing, agent, settings):
+    """Recall, payments, agreement and the on-site/agreement user actions share their credential's rate."""
+    settings.API_RATE_CREDITOR_KEY = "2/minute"
+    settings.API_RATE_USER_TOKEN = "1/minute"
+    creditor = key_client(key_for(placing_creditor)[1])
+
+    creditor.get(reverse("api:creditor-case-agreement", args=[owing.pk]))
+    creditor.post("/api/v1/creditor/payments/", {"payments": []}, format="json")
+    limited = creditor.post(reverse("api:creditor-case-recall", args=[owing.pk]), {}, format="json")
+    agent_api = user_client(agent)
+    agent_api.get(reverse("api:case-agreements", args=[owing.pk]))
+    agent_limited = agent_api.post(reverse("api:case-agreements", args=[owing.pk]), {}, format="json")
+
+    assert limited.status_code == 429
+    assert agent_limited.status_code == 429

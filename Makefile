@@ -3,6 +3,7 @@
 #   make test   the whole suite (SQLite unless DATABASE_URL is set; extra pytest options in PYTEST_ARGS)
 #   make lint   ruff check + ruff format --check
 #   make worker / make beat    Celery worker / beat (need REDIS_URL; see README)
+#   make bench  seed PostgreSQL (DATABASE_URL) with 100k cases and 1M audit events, measure, write bench/RESULTS.md
 #   make diagram               regenerate docs/case-stage.{dot,svg} from the case state machine
 #   make constraints           re-pin constraints.txt after a change to pyproject.toml
 
@@ -19,8 +20,10 @@ INSTALL_STAMP := $(VENV)/.installed
 STATIC_STAMP := staticfiles/.collected
 STATIC_SOURCES := $(shell find static -type f 2>/dev/null)
 PYTEST_ARGS ?=
+# e.g. make bench BENCH_ARGS="--cases 1000 --events 10000" (a quick run; bench/README.md)
+BENCH_ARGS ?=
 
-.PHONY: help install run test lint worker beat diagram constraints
+.PHONY: help install run test lint worker beat diagram constraints bench
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -62,6 +65,12 @@ beat: install
 	@test -n "$${REDIS_URL:-}" || { echo "set REDIS_URL (e.g. redis://127.0.0.1:6379/0); see README" >&2; exit 1; }
 	@mkdir -p var
 	$(BIN)/celery -A config beat -l info --schedule var/celerybeat-schedule
+
+# The benchmark appends to the audit chain of the database it is given: a PostgreSQL database of its own.
+bench: install
+	@case "$${DATABASE_URL:-}" in postgres://*|postgresql://*|pgsql://*) ;; \
+	  *) echo "make bench needs PostgreSQL: DATABASE_URL=postgres://USER@HOST:5432/DBNAME (a database of its own); SQLite is refused" >&2; exit 2;; esac
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # django-fsm-2's graph_transitions renders with Graphviz (Debian package graphviz) and leaves the
 # source beside the picture without an extension; a fixed hash seed keeps the .dot diff-stable.

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from common import bundle
 from compliance.rules.agreements import AgreementFacts, AgreementParams
 
 from . import policies
@@ -145,24 +146,53 @@ class CaseMoney:
     follow_ups: list[FollowUp]
     escalations: list[Escalation]
     closures: list[Closure]
+    last_visit: Any | None = None  # the last visit made (with_last_visit)
 
 
-def case_money(case: Any) -> CaseMoney:
-    """Everything of the agreements stage shown on one case page (a fixed number of queries)."""
-    agreements = list(
-        _with_relations(Agreement.objects.filter(case_id=case.pk)).order_by("-created_at", "-pk")
-    )
-    payments = list(
-        Payment.objects.filter(case_id=case.pk)
-        .select_related("recorded_by", "agreement")
-        .order_by("-paid_on", "-pk")
-    )
+def case_money(case: Any, *, with_last_visit: bool = False) -> CaseMoney:
+    """Everything of the agreements stage shown on one case page, in ONE query whatever the number of
+    agreements, instalments, payments, promises, follow-ups, escalations and closures (`common.bundle`).
+    `case` is the caller's object (its creditor and debtor already loaded): the agreements point to it."""
+    parts = {
+        "agreements": bundle.Part(
+            Agreement.objects.filter(case_id=case.pk).order_by("-created_at", "-pk"),
+            related=("drafted_by", "approved_by", "supersedes"),
+        ),
+        "instalments": bundle.Part(Instalment.objects.filter(agreement__case_id=case.pk).order_by("number")),
+        "signatures": bundle.Part(
+            Signature.objects.filter(agreement__case_id=case.pk).order_by("signed_at"), related=("signer",)
+        ),
+        "payments": bundle.Part(
+            Payment.objects.filter(case_id=case.pk).order_by("-paid_on", "-pk"),
+            related=("recorded_by", "agreement"),
+        ),
+        "follow_ups": bundle.Part(
+            FollowUp.objects.filter(case_id=case.pk).order_by("-created_at", "-pk"),
+            related=("owner", "created_by"),
+            limit=20,
+        ),
+        "promises": bundle.Part(PromiseCheck.objects.filter(case_id=case.pk).order_by("-due_on")),
+        "escalations": bundle.Part(
+            Escalation.objects.filter(case_id=case.pk).order_by("-created_at"), related=("created_by",)
+        ),
+        "closures": bundle.Part(
+            Closure.objects.filter(case_id=case.pk).order_by("-closed_at"),
+            related=("closed_by", "reopened_by"),
+        ),
+    }
+    if with_last_visit:
+        parts["last_visit"] = bundle.Part(
+            case.visits.filter(completed_at__isnull=False).order_by("-completed_at"), limit=1
+        )
+    rows = bundle.fetch(parts)
+    agreements = rows["agreements"]
+    for agreement in agreements:
+        Agreement.case.field.set_cached_value(agreement, case)
+    bundle.attach(agreements, rows["instalments"], fk="agreement_id", accessor="instalments")
+    bundle.attach(agreements, rows["signatures"], fk="agreement_id", accessor="signatures")
+    payments = rows["payments"]
     paid = sum((p.amount for p in payments), Decimal("0.00"))
-    follow_ups = list(
-        FollowUp.objects.filter(case_id=case.pk)
-        .select_related("owner", "created_by")
-        .order_by("-created_at", "-pk")[:20]
-    )
+    follow_ups = rows["follow_ups"]
     return CaseMoney(
         placed=case.outstanding,
         paid=paid,
@@ -171,17 +201,12 @@ def case_money(case: Any) -> CaseMoney:
         draft=next((a for a in agreements if a.state in OPEN_AGREEMENT_STATES), None),
         agreements=agreements,
         payments=payments,
-        promises=list(PromiseCheck.objects.filter(case_id=case.pk).order_by("-due_on")),
+        promises=rows["promises"],
         follow_up=next((f for f in follow_ups if f.status == FollowUpStatus.OPEN), None),
         follow_ups=follow_ups,
-        escalations=list(
-            Escalation.objects.filter(case_id=case.pk).select_related("created_by").order_by("-created_at")
-        ),
-        closures=list(
-            Closure.objects.filter(case_id=case.pk)
-            .select_related("closed_by", "reopened_by")
-            .order_by("-closed_at")
-        ),
+        escalations=rows["escalations"],
+        closures=rows["closures"],
+        last_visit=next(iter(rows.get("last_visit", [])), None),
     )
 
 

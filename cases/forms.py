@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from typing import Any
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -291,13 +293,36 @@ class UnverifyForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ListedChoiceIterator(ModelChoiceIterator):
+    """The choices of a model choice field from objects already read, in their order (validation still
+    goes through the field's queryset)."""
+
+    def __init__(self, field: Any, *, objects: list[Any]) -> None:
+        super().__init__(field)
+        self.objects = objects
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.objects:
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(self.objects) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.objects)
+
+
 class AssignAgentsForm(forms.Form):
     agents = forms.ModelMultipleChoiceField(
         label=_("Field agents"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, agents_qs=None, loads=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, agents_qs=None, agents=None, loads=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
+        if agents is not None:  # already read (the case page's bundle): offer them without a query
+            self.fields["agents"].iterator = functools.partial(ListedChoiceIterator, objects=agents)
         self.fields["agents"].queryset = agents_qs
         self.fields["agents"].label_from_instance = agent_label(loads or {})
 

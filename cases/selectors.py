@@ -15,15 +15,20 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import get_all_FIELD_transitions  # noqa: F401  (documented helper)
 
 from accounts.models import Role, User
+from common import bundle
 from common.errors import Failure
+from compliance import selectors as compliance_selectors
 from compliance.models import AuditEvent
 from compliance.rules import CaseFacts, VerificationFacts, check_verification
 
 from . import policies
 from .models import (
     Case,
+    CaseAssessment,
     CaseAssignment,
     CaseDocument,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
     Debtor,
     DebtorAddress,
     DebtorPhone,
@@ -200,7 +205,7 @@ class Cursor:
 
 
 @dataclass(frozen=True)
-class CasePage:
+class CaseListPage:
     cases: list[Case]
     total: int | None
     first_index: int  # 1-based position of the first case on the page
@@ -245,7 +250,7 @@ def _after(sort: str, key: tuple[Any, ...], *, backwards: bool) -> Q:
     return condition
 
 
-def case_page(*, cases: QuerySet[Case], sort: str, cursor: Cursor | None, size: int) -> CasePage:
+def case_list_page(*, cases: QuerySet[Case], sort: str, cursor: Cursor | None, size: int) -> CaseListPage:
     """One keyset page of `cases` (ordered by `sort`): no OFFSET however deep; one query for the rows
     (with, on the first page, the count as a scalar subquery) and one prefetch."""
     if sort not in SORTS:
@@ -277,7 +282,7 @@ def case_page(*, cases: QuerySet[Case], sort: str, cursor: Cursor | None, size: 
         previous = Cursor(sort, True, _key_of(rows[0], sort), total, offset).encode()
     if rows and has_after:
         next_ = Cursor(sort, False, _key_of(rows[-1], sort), total, offset + len(rows)).encode()
-    return CasePage(cases=rows, total=total, first_index=offset + 1, previous=previous, next=next_)
+    return CaseListPage(cases=rows, total=total, first_index=offset + 1, previous=previous, next=next_)
 
 
 def case_detail(*, user: Any, pk: int) -> Case | None:
@@ -293,6 +298,86 @@ def case_detail(*, user: Any, pk: int) -> Case | None:
         )
         .filter(pk=pk)
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """What the case page shows, read in a fixed number of queries (the case, then one bundle)."""
+
+    case: Case
+    timeline: list[dict[str, Any]]
+    complaints: list[Any]
+    legal_hold: Any | None
+    assignable_agents: list[User] | None
+
+
+TIMELINE_LIMIT = 200
+
+
+def case_page(*, user: Any, pk: int, with_hold: bool, with_agents: bool) -> CasePage | None:
+    """The case page's reads: the case row (visibility and joins) and ONE bundle query for every list
+    the page shows (facts, visits, timeline, complaints, the legal hold, the assignable agents, and this
+    user's object permissions on the case), whatever their length (`common.bundle`)."""
+    case = (
+        policies.cases_visible_to(user)
+        .select_related("debtor", "creditor", "mandate", "supervisor", "team", "debtor__identity_checked_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        return None
+    debtor = case.debtor
+    events = AuditEvent.objects.filter(case_id=case.pk).order_by("-seq")
+    parts = {
+        "phones": bundle.Part(DebtorPhone.objects.filter(debtor_id=debtor.pk)),
+        "addresses": bundle.Part(DebtorAddress.objects.filter(debtor_id=debtor.pk), related=("verified_by",)),
+        "documents": bundle.Part(CaseDocument.objects.filter(case_id=case.pk), related=("uploaded_by",)),
+        "assignments": bundle.Part(
+            CaseAssignment.objects.filter(case_id=case.pk).order_by("pk"), related=("agent",)
+        ),
+        "assessments": bundle.Part(CaseAssessment.objects.filter(case_id=case.pk), related=("assessed_by",)),
+        "visits": bundle.Part(case.visits.all()),
+        "events": bundle.Part(events, limit=TIMELINE_LIMIT),
+        "history": bundle.Part(
+            case.history.order_by("-history_date"), related=("history_user",), limit=TIMELINE_LIMIT
+        ),
+        "actors": bundle.Part(
+            User.objects.filter(pk__in=events.filter(actor_user_id__isnull=False).values("actor_user_id"))
+        ),
+        "complaints": bundle.Part(compliance_selectors.complaints_of_case_queryset(case.pk)),
+    }
+    if with_hold:
+        parts["hold"] = bundle.Part(compliance_selectors.active_holds(case.pk), related=("set_by",), limit=1)
+    if with_agents:
+        parts["agents"] = bundle.Part(assignable_agents(case=case))
+    if getattr(user, "is_authenticated", False) and user.pk:
+        parts["user_perms"] = bundle.Part(
+            CaseUserObjectPermission.objects.filter(user_id=user.pk, content_object_id=case.pk),
+            related=("permission",),
+        )
+        parts["group_perms"] = bundle.Part(
+            CaseGroupObjectPermission.objects.filter(
+                content_object_id=case.pk, group__in=user.groups.all()
+            ).order_by("pk"),
+            related=("permission",),
+        )
+    rows = bundle.fetch(parts)
+    bundle.attach([debtor], rows["phones"], fk="debtor_id", accessor="phones")
+    bundle.attach([debtor], rows["addresses"], fk="debtor_id", accessor="addresses")
+    for name in ("documents", "assignments", "assessments", "visits"):
+        bundle.attach([case], rows[name], fk="case_id", accessor=name)
+    if "user_perms" in rows:
+        policies.remember_object_perms(
+            user, case, {p.permission.codename for p in [*rows["user_perms"], *rows["group_perms"]]}
+        )
+    hold = rows.get("hold") or [None]
+    return CasePage(
+        case=case,
+        timeline=_timeline(rows["events"], rows["history"], rows["actors"], limit=TIMELINE_LIMIT),
+        complaints=rows["complaints"],
+        legal_hold=hold[0],
+        assignable_agents=rows.get("agents"),
     )
 
 
@@ -361,8 +446,17 @@ def _stage_label(value: Any) -> str:
 
 def case_timeline(*, case: Case, limit: int = 200) -> list[dict[str, Any]]:
     """History records of the case and its facts, merged with the case's audit events, newest first."""
+    events = list(AuditEvent.objects.filter(case_id=case.pk).order_by("-seq")[:limit])
+    actor_ids = {e.actor.split(":", 1)[1] for e in events if e.actor.startswith("user:")}
+    history = list(case.history.select_related("history_user").order_by("-history_date")[:limit])
+    return _timeline(events, history, User.objects.filter(pk__in=actor_ids), limit=limit)
+
+
+def _timeline(
+    events: Iterable[AuditEvent], history: Iterable[Any], actors: Iterable[User], *, limit: int
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    for event in AuditEvent.objects.filter(case_id=case.pk).order_by("-seq")[:limit]:
+    for event in events:
         items.append(
             {
                 "at": event.at,
@@ -374,8 +468,6 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[dict[str, Any]]:
                 "to_label": _stage_label(event.data.get("to")) if isinstance(event.data, dict) else "",
             }
         )
-    actor_ids = {e["actor"].split(":", 1)[1] for e in items if e["actor"].startswith("user:")}
-    history = case.history.select_related("history_user").order_by("-history_date")[:limit]
     for h in history:
         items.append(
             {
@@ -388,7 +480,7 @@ def case_timeline(*, case: Case, limit: int = 200) -> list[dict[str, Any]]:
                 "user": h.history_user,
             }
         )
-    users = {str(u.pk): u for u in User.objects.filter(pk__in=actor_ids)}
+    users = {str(u.pk): u for u in actors}
     for item in items:
         if item["kind"] == "audit" and item["actor"].startswith("user:"):
             item["user"] = users.get(item["actor"].split(":", 1)[1])

@@ -16,7 +16,6 @@ from common.views import report_form_errors as _form_errors
 from common.views import report_refusal as _report
 from compliance import audit
 from compliance import policies as compliance_policies
-from compliance import selectors as compliance_selectors
 
 from . import forms, policies, selectors, services, workload
 from .models import Case, Creditor
@@ -90,7 +89,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 request,
                 _("That page link is not valid (or was made for another sort): here is the first page."),
             )
-    page = selectors.case_page(
+    page = selectors.case_list_page(
         cases=selectors.case_list(user=user, **filters), sort=sort, cursor=cursor, size=PAGE_SIZE
     )
     query = form.canonical_query() if filters else ""
@@ -112,10 +111,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = selectors.case_detail(user=request.user, pk=pk)
-    if case is None:
-        raise Http404
     user = request.user
+    page = selectors.case_page(
+        user=user,
+        pk=pk,
+        with_hold=compliance_policies.can_view_retention(user),
+        with_agents=policies.can_assign_somewhere(user),
+    )
+    if page is None:
+        raise Http404
+    case = page.case
     can_work = policies.can_work_on(user, case)
     can_assign = policies.can_assign(user, case)
     return render(
@@ -125,13 +130,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "debtor": case.debtor,
             "transitions": selectors.transition_options(case=case, user=user),
-            "timeline": selectors.case_timeline(case=case),
+            "timeline": page.timeline,
             "assessment": next(iter(case.assessments.all()), None),
             "can_work": can_work,
             "can_assign": can_assign,
             "can_reveal": policies.can_view_full_pii(user, case),
             "assign_form": forms.AssignAgentsForm(
                 agents_qs=selectors.assignable_agents(case=case),
+                agents=page.assignable_agents,
                 initial={"agents": [a.agent_id for a in case.assignments.all()]},
             )
             if can_assign
@@ -143,21 +149,20 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "document_form": forms.DocumentForm(),
             "assessment_form": forms.AssessmentForm(),
             "unverify_form": forms.UnverifyForm(),
-            **_compliance_context(user, case),
+            **_compliance_context(user, case, page),
         },
     )
 
 
-def _compliance_context(user: Any, case: Case) -> dict[str, Any]:
+def _compliance_context(user: Any, case: Case, page: selectors.CasePage) -> dict[str, Any]:
     """Complaints and disputes of the case, the dossier export and the legal hold (compliance workspace)."""
     profiles = policies.dossier_profiles(user, case)
-    officer = compliance_policies.can_view_retention(user)
     return {
-        "complaints": compliance_selectors.complaints_of_case(case.pk),
+        "complaints": page.complaints,
         "can_record_complaint": policies.can_record_complaint(user, case),
         "can_view_complaints": compliance_policies.can_view_complaints(user),
         "dossier_form": forms.DossierForm(profiles=profiles) if profiles else None,
-        "legal_hold": compliance_selectors.active_hold(case.pk) if officer else None,
+        "legal_hold": page.legal_hold,
         "can_manage_holds": compliance_policies.can_manage_legal_holds(user),
     }
 

@@ -189,18 +189,30 @@ def record(
     return event
 
 
-@transaction.atomic
-def record_many(specs: Iterable[EventSpec], *, batch_size: int = 2000) -> int:
-    """Append many events in order with one lock and bulk inserts (imports, seeding)."""
-    _lock_chain()
-    seq, prev = _head()
-    at = _now()
-    batch: list[AuditEvent] = []
-    count = 0
+def chain(specs: Iterable[EventSpec], *, after: tuple[int, str], at: dt.datetime) -> Iterator[AuditEvent]:
+    """Unsaved events for `specs`, in order, chained after the head `after` (seq, hash). Only for a
+    writer that holds the append lock (`serialize_with_appends`) and saves every event it takes, in
+    order, in that transaction: `record_many`, and bulk loaders such as the benchmark's seeding (COPY)."""
+    seq, prev = after
     for spec in specs:
         seq += 1
         event = _build(spec, seq=seq, prev_hash=prev, at=at)
         prev = event.hash
+        yield event
+
+
+def head() -> tuple[int, str]:
+    """(seq, hash) of the last event, or (0, GENESIS_HASH); under the append lock, where to chain."""
+    return _head()
+
+
+@transaction.atomic
+def record_many(specs: Iterable[EventSpec], *, batch_size: int = 2000) -> int:
+    """Append many events in order with one lock and bulk inserts (imports, seeding)."""
+    _lock_chain()
+    batch: list[AuditEvent] = []
+    count = 0
+    for event in chain(specs, after=_head(), at=_now()):
         batch.append(event)
         if len(batch) >= batch_size:
             AuditEvent.objects.bulk_create(batch)

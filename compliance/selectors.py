@@ -78,8 +78,12 @@ def open_complaints_by_deadline(*, size: int = 20) -> list[Complaint]:
     )
 
 
+def complaints_of_case_queryset(case_id: int) -> QuerySet[Complaint]:
+    return Complaint.objects.filter(case_id=case_id).order_by("-received_at", "-pk")
+
+
 def complaints_of_case(case_id: int) -> list[Complaint]:
-    return list(Complaint.objects.filter(case_id=case_id).order_by("-received_at", "-pk"))
+    return list(complaints_of_case_queryset(case_id))
 
 
 # --- alerts, exports, holds -----------------------------------------------------------------------
@@ -96,8 +100,12 @@ def recent_exports(*, size: int = 10) -> list[AuditExport]:
     return list(AuditExport.objects.select_related("requested_by").order_by("-requested_at", "-pk")[:size])
 
 
+def active_holds(case_id: int) -> QuerySet[LegalHold]:
+    return LegalHold.objects.filter(case_id=case_id, lifted_at__isnull=True).order_by("pk")
+
+
 def active_hold(case_id: int) -> LegalHold | None:
-    return LegalHold.objects.filter(case_id=case_id, lifted_at__isnull=True).select_related("set_by").first()
+    return active_holds(case_id).select_related("set_by").first()
 
 
 def legal_holds(*, active_only: bool = True, size: int = 200) -> list[LegalHold]:

@@ -1,7 +1,7 @@
 """The agreements section of the case page: `{% load agreements_tags %}{% agreements_section case user %}`.
 
 The case page belongs to the cases app, which knows nothing of agreements; this tag brings the stage's
-own reads (one `case_money` call: a fixed number of queries) and the user's permitted actions."""
+own reads (one `case_money` call: one query) and the user's permitted actions."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ register = template.Library()
 
 @register.inclusion_tag("agreements/_case_section.html", takes_context=True)
 def agreements_section(context: Any, case: Any, user: Any) -> dict[str, Any]:
-    money = selectors.case_money(case)
-    last_visit = case.visits.filter(completed_at__isnull=False).order_by("-completed_at").first()
+    money = selectors.case_money(case, with_last_visit=True)
+    last_visit = money.last_visit
     reassess = bool(
         last_visit and (money.follow_up is None or money.follow_ups[0].created_at < last_visit.completed_at)
     )

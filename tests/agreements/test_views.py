@@ -9,17 +9,23 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
 from agreements import services
 from agreements.models import AgreementState, Payment
+from cases import services as case_services
 from cases.models import Stage
 from compliance.models import AuditEvent
-from tests.agreements.conftest import key, signature_png
+from tests.agreements.conftest import key, sign, signature_png, terms
+from tests.cases.test_views import CASE_PAGE_QUERIES
 from tests.fixtures.placement import csv_bytes
+from tests.visits.factories import VisitFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -241,10 +247,58 @@ def test_the_case_page_and_the_agreement_page_use_a_bounded_number_of_queries(
     # signatures (one prefetch each), its payments, the credit, the rule preview's facts and pack.
     with django_assert_max_num_queries(22):
         assert client.get(reverse("agreements:agreement-detail", args=[active.pk])).status_code == 200
-    # The case page: its own reads plus the repayment section's (one case_money: agreements with their
-    # instalments and signatures, payments, promises, follow-ups, escalations, closures, the last visit).
-    with django_assert_max_num_queries(45):
-        assert client.get(reverse("cases:case-detail", args=[owing.pk])).status_code == 200
+
+
+def _case_page_queries(client: Client, case, bound) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    ContentType.objects.clear_cache()
+    with bound(CASE_PAGE_QUERIES), CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("cases:case-detail", args=[case.pk]))
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["supervisor", "agent", "compliance_officer"])
+def test_the_case_page_costs_the_same_queries_for_a_small_and_a_big_case(
+    request, owing, agent, supervisor, role, django_assert_max_num_queries
+):
+    # At most CASE_PAGE_QUERIES (12; what they are: tests/cases/test_views.py), whatever the number of
+    # visits, agreements, instalments, signatures, payments, complaints and timeline entries: the page
+    # reads its lists in one bundle and the repayment section in another (common/bundle.py).
+    client = signed_in(request.getfixturevalue(role))
+    client.get(reverse("cases:case-detail", args=[owing.pk]))  # process-wide caches (guardian's) warm
+    small, _html = _case_page_queries(client, owing, django_assert_max_num_queries)
+
+    superseded = services.agreement_draft(case=owing, actor=agent, **terms())
+    sign(superseded, agent)
+    for n in range(8):
+        services.payment_record(
+            case=owing,
+            actor=supervisor,
+            amount=Decimal("10.00"),
+            currency="CNY",
+            paid_on=dt.date(2026, 11, 20),
+            method="bank_transfer",
+            reference=f"BIG-{n}",
+        )
+    for n in range(6):
+        VisitFactory(
+            case=owing,
+            planned_by=agent,
+            agents=[agent],
+            window_start=local(2026, 12, 1 + n, 10),
+            window_end=local(2026, 12, 1 + n, 12),
+        )
+    for n in range(3):
+        case_services.complaint_record(
+            case=owing, actor=agent, channel="phone", text=f"complaint {n}", raised_by="debtor"
+        )
+    assert AuditEvent.objects.filter(case_id=owing.pk).count() >= 20
+    big, html = _case_page_queries(client, owing, django_assert_max_num_queries)
+
+    assert small == big
+    assert superseded.number in html
+    assert all(f"BIG-{n}" in html for n in range(8))
+    assert html.count("visits/") >= 6
 
 
 # --- outsiders: every agreements URL with an object id answers 404 -----------------------------------

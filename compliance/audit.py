@@ -125,11 +125,29 @@ def serialize_with_appends() -> None:
 
 
 def _head() -> tuple[int, str]:
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    return last if last else (0, GENESIS_HASH)
+    # Plain SQL: read on every append, under the lock; the ORM's compiling cost more than the
+    # index read itself (bench/README.md, "transition").
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608  (no input)
+        last = cursor.fetchone()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
 
 
-def _build(spec: EventSpec, *, seq: int, prev_hash: str, at: dt.datetime) -> AuditEvent:
+@dataclass(frozen=True)
+class _Fields:
+    """An event's content before it is chained: everything but seq, at and the hashes."""
+
+    object_type: str
+    object_id: str
+    actor: str
+    actor_user_id: int | None
+    data: dict[str, Any]
+    case_id: int | None
+
+
+def _fields(spec: EventSpec) -> _Fields:
+    """Refuses data that cannot be hashed reproducibly (TypeError: floats, unknown types)."""
     if spec.obj is not None:
         object_type, object_id = object_ref(spec.obj)
     else:
@@ -139,6 +157,15 @@ def _build(spec: EventSpec, *, seq: int, prev_hash: str, at: dt.datetime) -> Aud
     if spec.case_id is not None:
         data["case"] = spec.case_id
     case_id = data.get("case") if isinstance(data.get("case"), int) else None
+    return _Fields(object_type, object_id, actor, actor_user_id, data, case_id)
+
+
+def _build(
+    spec: EventSpec, *, seq: int, prev_hash: str, at: dt.datetime, fields: _Fields | None = None
+) -> AuditEvent:
+    f = fields or _fields(spec)
+    object_type, object_id, actor, actor_user_id = f.object_type, f.object_id, f.actor, f.actor_user_id
+    data, case_id = f.data, f.case_id
     body = {
         "seq": seq,
         "at": format_at(at),
@@ -169,7 +196,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(tz=dt.UTC)
 
 
-@transaction.atomic
 def record(
     *,
     actor: Any,
@@ -182,9 +208,20 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction."""
     spec = EventSpec(action, actor, obj, object_type, object_id, data, case_id)
+    # Checked before the transaction is touched: a refused payload (TypeError) leaves the caller's
+    # transaction usable, as it did when the append had a savepoint of its own.
+    fields = _fields(spec)
+    return _append(spec, fields)
+
+
+# savepoint=False: inside a service's transaction (the usual case) the append needs no savepoint of its
+# own: two round trips fewer per event (bench/README.md, "transition"). What can still fail in here is
+# the database itself, and then the caller's transaction fails with it (PostgreSQL aborts it anyway).
+@transaction.atomic(savepoint=False)
+def _append(spec: EventSpec, fields: _Fields) -> AuditEvent:
     _lock_chain()
     seq, prev = _head()
-    event = _build(spec, seq=seq + 1, prev_hash=prev, at=_now())
+    event = _build(spec, seq=seq + 1, prev_hash=prev, at=_now(), fields=fields)
     event.save(force_insert=True)
     return event
 

@@ -73,7 +73,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filter": f,
             "events": result.events,
-            "rows": [(e, users.get(e.actor_user_id)) for e in result.events],
+            "rows": selectors.audit_rows(result.events, users),
             "older": result.older,
             "newer": result.newer,
             "query": query,

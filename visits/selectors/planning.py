@@ -230,15 +230,20 @@ def visit_detail(user: Any, pk: int) -> VisitDetail | None:
     )
     if visit is None:
         return None
+    return VisitDetail(visit, visit_decisions(visit))
+
+
+def visit_decisions(visit: Visit) -> list[RuleDecision]:
+    """Every rule decision about a visit (one query, with `plan_decision` selected): those recorded on
+    the visit, its plan decision, and the refused decision that plan decision overrode."""
     which = Q(object_type="visits.visit", object_id=str(visit.pk))
     if visit.plan_decision_id:
         which |= Q(pk=visit.plan_decision_id)
         if visit.plan_decision.override_of_id:
             which |= Q(pk=visit.plan_decision.override_of_id)
-    decisions = list(
+    return list(
         RuleDecision.objects.filter(which).select_related("pack", "actor", "override_of").order_by("at", "pk")
     )
-    return VisitDetail(visit, decisions)
 
 
 def plannable_addresses(case: Any) -> QuerySet[Any]:

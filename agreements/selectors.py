@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from common import bundle
+from compliance.limitation import LimitationFacts, limitation_facts
 from compliance.rules.agreements import AgreementFacts, AgreementParams
 
 from . import policies
@@ -69,6 +70,12 @@ def pack_for(case: Any) -> Any:
     return pack_for_case(case)
 
 
+def case_limitation(case: Any) -> LimitationFacts:
+    """The case's limitation period under its current pack: the case page's "runs until … last
+    interruption … by …" (`compliance.limitation.limitation_facts`, the one computation)."""
+    return limitation_facts(case=case, pack=pack_for(case))
+
+
 def agreement_facts(
     *,
     case: Any,
@@ -93,7 +100,8 @@ def agreement_facts(
         contact_ceased=debtor.contact_ceased,
         represented=debtor.represented,
         overdue_since=case.overdue_since,
-        last_demand_on=None,
+        # The last event that restarted the limitation period, from the record (compliance/limitation.py).
+        last_demand_on=limitation_facts(case=case, pack=pack_for(case)).last_interruption_on,
         today=today,
     )
 

@@ -3,6 +3,7 @@
 `followups` the follow-up plans; `closure` escalation, closure and reopening; `scheduled` the beat jobs
 (reminders, overdue marking, broken agreements, promise tracking)."""
 
+from .acknowledgements import acknowledgement_record
 from .agreements import (
     agreement_approve,
     agreement_cancel,
@@ -27,6 +28,7 @@ from .payments import (
 from .scheduled import agreements_break, overdue_mark, promises_track, reminders_send
 
 __all__ = [
+    "acknowledgement_record",
     "agreement_approve",
     "agreement_cancel",
     "agreement_draft",

@@ -22,6 +22,7 @@ from . import policies
 from .models import (
     OPEN_AGREEMENT_STATES,
     RUNNING_AGREEMENT_STATES,
+    Acknowledgement,
     Agreement,
     AgreementState,
     Closure,
@@ -74,6 +75,11 @@ def case_limitation(case: Any) -> LimitationFacts:
     """The case's limitation period under its current pack: the case page's "runs until … last
     interruption … by …" (`compliance.limitation.limitation_facts`, the one computation)."""
     return limitation_facts(case=case, pack=pack_for(case))
+
+
+def case_acknowledgements(case: Any) -> list[Acknowledgement]:
+    """The debtor's acknowledgements of the debt on this case, newest first (one query)."""
+    return list(Acknowledgement.objects.filter(case_id=case.pk).select_related("recorded_by"))
 
 
 def agreement_facts(

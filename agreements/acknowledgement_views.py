@@ -1,0 +1,37 @@
+"""The debtor's acknowledgement of the debt, recorded from the case page (the limitation section).
+Thin: parse the form, call `services.acknowledgement_record`, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from common.errors import DomainError
+
+from . import forms, policies, services
+from .views import _case_or_404, _errors_into
+
+
+def acknowledgement_new(request: HttpRequest, case_pk: int) -> HttpResponse:
+    case = _case_or_404(request, case_pk)
+    back = f"{reverse('cases:case-detail', args=[case.pk])}#limitation"
+    if not policies.can_record_acknowledgement(request.user, case):
+        messages.error(
+            request, _("Your role cannot record an acknowledgement on this case. [PERMISSION_DENIED]")
+        )
+        return redirect(back)
+    form = forms.AcknowledgementRecordForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.acknowledgement_record(case=case, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(
+                request, _("The acknowledgement is recorded; the limitation period starts again.")
+            )
+            return redirect(back)
+    return render(request, "agreements/acknowledgement_form.html", {"case": case, "form": form})

@@ -628,3 +628,50 @@ class Acknowledgement(TimeStampedModel):
     @property
     def written(self) -> bool:
         return self.form in WRITTEN_ACKNOWLEDGEMENTS
+
+
+class ReviewStatus(models.TextChoices):
+    DUE = "due", _("Due")
+    DONE = "done", _("Done")
+
+
+class FollowUpReview(TimeStampedModel):
+    """A scheduled review of an open follow-up plan, every `review_every_days` from the plan's date
+    (agreements.services.reviews_schedule, a beat task); its owner or the team's supervisor completes it."""
+
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("follow-up")
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="follow_up_reviews", verbose_name=_("case")
+    )
+    due_on = models.DateField(_("due on"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.DUE
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    note = models.CharField(_("what the review found"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("follow-up review")
+        verbose_name_plural = _("follow-up reviews")
+        constraints = [
+            models.UniqueConstraint(fields=["follow_up", "due_on"], name="follow_up_review_once_per_date")
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="followup_review_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} review {self.due_on}"

@@ -28,10 +28,12 @@ from .models import (
     Closure,
     Escalation,
     FollowUp,
+    FollowUpReview,
     FollowUpStatus,
     Instalment,
     Payment,
     PromiseCheck,
+    ReviewStatus,
     Signature,
 )
 
@@ -231,6 +233,18 @@ def overdue_follow_ups(user: Any, *, today: dt.date | None = None) -> QuerySet[F
         policies.follow_ups_visible_to(user)
         .filter(status=FollowUpStatus.OPEN, due_on__lt=today)
         .select_related("case__creditor", "case__debtor", "owner")
+        .order_by("due_on", "pk")
+    )
+
+
+def due_reviews(user: Any) -> QuerySet[FollowUpReview]:
+    """Scheduled reviews not yet done on the cases the user may see (an agent: their cases; a
+    supervisor: the team's), oldest first."""
+    return (
+        FollowUpReview.objects.filter(
+            status=ReviewStatus.DUE, case__in=policies.follow_ups_visible_to(user).values("case_id")
+        )
+        .select_related("case__creditor", "case__debtor", "owner", "follow_up")
         .order_by("due_on", "pk")
     )
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("case/<int:case_pk>/follow-up/", views.follow_up_new, name="follow-up-new"),
     path("follow-ups/", views.follow_up_list, name="follow-up-list"),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow-up-done"),
+    path("reviews/<int:pk>/done/", acknowledgement_views.review_done, name="review-done"),
     path(
         "case/<int:case_pk>/acknowledgements/new/",
         acknowledgement_views.acknowledgement_new,

@@ -12,7 +12,7 @@ cases/<id>/agreements/, agreements/…, cases/<id>/payments/, cases/<id>/follow-
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import agreements, auth, cases, creditor, limitation, onsite, visits
+from .views import agreements, auth, cases, creditor, limitation, onsite, reviews, visits
 from .views.misc import not_found
 
 app_name = "api"
@@ -92,6 +92,8 @@ urlpatterns = [
     path("follow-ups/<int:pk>/done/", agreements.FollowUpDone.as_view(), name="follow-up-done"),
     # --- users: the limitation period and the debtor's acknowledgements --------------------------
     path("cases/<int:pk>/limitation/", limitation.CaseLimitation.as_view(), name="case-limitation"),
+    path("follow-up-reviews/", reviews.ReviewsDue.as_view(), name="follow-up-review-list"),
+    path("follow-up-reviews/<int:pk>/done/", reviews.ReviewDone.as_view(), name="follow-up-review-done"),
     path(
         "cases/<int:pk>/acknowledgements/",
         limitation.CaseAcknowledgements.as_view(),

@@ -397,4 +397,6 @@ def gentler_channels_tried(case: Case, actor: User, *, before: dt.datetime, coun
     for channel, result, days in (tries * 2)[:count]:
         # 10:00 in Shanghai, inside the contact hours of the debtors these tests build
         at = (before - dt.timedelta(days=days)).astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=10)
-        visit_services.contact_record(case=case, actor=actor, channel=channel, at=at, result=result, now=before)
+        visit_services.contact_record(
+            case=case, actor=actor, channel=channel, at=at, result=result, now=before
+        )

@@ -25,6 +25,7 @@ from .payments import (
     payments_import,
     payments_import_rows,
 )
+from .reviews import review_complete, reviews_schedule
 from .scheduled import agreements_break, overdue_mark, promises_track, reminders_send
 
 __all__ = [
@@ -53,5 +54,7 @@ __all__ = [
     "payments_import_rows",
     "promises_track",
     "reminders_send",
+    "review_complete",
+    "reviews_schedule",
     "signing_link_send",
 ]

@@ -72,3 +72,17 @@ class LimitationSerializer(serializers.Serializer):
     interrupted_by = serializers.ListField(child=serializers.CharField())
     last_interruption = InterruptionSerializer(source="last", allow_null=True)
     runs_until = serializers.DateField()
+
+
+class FollowUpReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    case_id = serializers.IntegerField()
+    follow_up_id = serializers.IntegerField()
+    due_on = serializers.DateField()
+    status = serializers.CharField()
+    owner = PersonRefSerializer()
+    done_at = UtcDateTimeField(allow_null=True)
+
+
+class ReviewDoneInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300, allow_blank=True, help_text="What the review found.")

@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from cases import services as case_services
 from tests.factories import TODAY, gentler_channels_tried, make_verifiable
@@ -28,10 +27,9 @@ CHECKLIST = ["loan_contract", "repayment_records", "authorization_letter", "work
 def verified_case(case, agent):  # type: ignore[no-untyped-def]
     make_verifiable(case, agent)
     case_services.case_verify(case=case, actor=agent, today=TODAY)
-    # GENTLER_FIRST: gentler channels were tried before a visit is planned, both before the injected
-    # clock (NOW) and before the real one (tests that plan without `now`).
+    # GENTLER_FIRST: a letter, a call and an SMS in the three days before NOW (inside the pack's 14 days
+    # of NOW and of the tests' frozen clock alike), so that a visit may be planned.
     gentler_channels_tried(case, agent, before=NOW)
-    gentler_channels_tried(case, agent, before=timezone.now())
     case.refresh_from_db()
     return case
 

@@ -16,8 +16,9 @@ perform; Limitation Act 1980 s.29(5)-30: a written acknowledgement or a payment)
 
 Compliance is the floor of the dependency graph and never imports a stage app: each stage app registers
 the events it records (`register_interruption_source`, in its `AppConfig.ready()`), and this module asks
-every source for the case's latest event of the kinds the pack counts. Everything that reads the period
-(the visit checks, agreements, escalation, the case page, other branches' gates) calls `limitation_facts`.
+every source for the case's latest event of the kinds the pack counts, all of them in one query.
+Everything that reads the period (the visit checks, agreements, escalation, the case page, other
+branches' gates) calls `limitation_facts`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
+
+from common import bundle
 
 from .models import RulePack
 
@@ -57,8 +60,17 @@ class Interruption:
         return str(INTERRUPTIONS.get(self.kind, self.kind))
 
 
-# A source answers: the latest events of these kinds on this case (one per kind at most is enough).
-InterruptionSource = Callable[[Any, frozenset[str]], Iterable[Interruption]]
+@dataclass(frozen=True)
+class InterruptionSource:
+    """What a stage app records that may restart the period. `parts(case, kinds)` names the querysets
+    (each ordered newest first, as `common.bundle.Part`s with `limit=1`) holding the latest event of the
+    kinds counted; `read(case, rows)` turns the rows fetched into `Interruption`s. Every source's parts
+    are read together in ONE query (`common.bundle.fetch`), whatever the number of sources."""
+
+    parts: Callable[[Any, frozenset[str]], dict[str, bundle.Part]]
+    read: Callable[[Any, dict[str, list[Any]]], Iterable[Interruption]]
+
+
 _SOURCES: dict[str, InterruptionSource] = {}
 
 
@@ -123,15 +135,22 @@ def limitation_facts(*, case: Any, pack: RulePack | None = None) -> LimitationFa
     pack = pack or _pack_of(case)
     kinds = frozenset(k for k in (pack.limitation_interrupted_by or ()) if k in INTERRUPTIONS)
     last: Interruption | None = None
-    if kinds:
-        for source in _SOURCES.values():
-            for event in source(case, kinds):
-                if (
-                    event.kind in kinds
-                    and event.on >= case.overdue_since
-                    and (last is None or event.on > last.on)
-                ):
-                    last = event
+    parts = {
+        f"{key}:{name}": part
+        for key, source in _SOURCES.items()
+        for name, part in (source.parts(case, kinds) if kinds else {}).items()
+    }
+    rows = bundle.fetch(parts) if parts else {}
+    for key, source in _SOURCES.items():
+        prefix = f"{key}:"
+        mine = {name[len(prefix) :]: found for name, found in rows.items() if name.startswith(prefix)}
+        for event in source.read(case, mine) if mine else ():
+            if (
+                event.kind in kinds
+                and event.on >= case.overdue_since
+                and (last is None or event.on > last.on)
+            ):
+                last = event
     start = last.on if last else case.overdue_since
     return LimitationFacts(
         years=pack.limitation_years,

@@ -9,7 +9,13 @@ from typing import Any
 
 from django.db.models import Q
 
-from compliance.limitation import Interruption, debtor_date, register_interruption_source
+from common.bundle import Part
+from compliance.limitation import (
+    Interruption,
+    InterruptionSource,
+    debtor_date,
+    register_interruption_source,
+)
 
 from .models import Channel, ContactAttempt, ContactResult, Notice
 
@@ -23,8 +29,8 @@ def _kind(contact: ContactAttempt) -> str:
     return "connected_contact" if contact.result in CONNECTED else "delivered_notice"
 
 
-def contact_interruptions(case: Any, kinds: frozenset[str]) -> Iterator[Interruption]:
-    """The latest contact of the kinds counted (one query), and the latest delivered notice (one more)."""
+def parts(case: Any, kinds: frozenset[str]) -> dict[str, Part]:
+    """The latest contact of the kinds counted, and the latest visit notice with a delivery receipt."""
     which = Q()
     if "connected_contact" in kinds:
         which |= Q(result__in=CONNECTED) & ~Q(channel=Channel.LAWYER_LETTER)
@@ -32,34 +38,36 @@ def contact_interruptions(case: Any, kinds: frozenset[str]) -> Iterator[Interrup
         which |= Q(result=ContactResult.DELIVERED) & ~Q(channel=Channel.LAWYER_LETTER)
     if "lawyer_letter" in kinds:
         which |= Q(channel=Channel.LAWYER_LETTER, result__in=LAWYER_SENT)
+    found: dict[str, Part] = {}
     if which:
-        contact = (
-            ContactAttempt.objects.filter(which, case_id=case.pk)
-            .select_related("recorded_by")
-            .order_by("-at", "-pk")
-            .first()
+        found["contact"] = Part(
+            ContactAttempt.objects.filter(which, case_id=case.pk).order_by("-at", "-pk"),
+            related=("recorded_by",),
+            limit=1,
         )
-        if contact is not None:
-            yield Interruption(
-                kind=_kind(contact),
-                on=debtor_date(case, contact.at),
-                by=contact.recorded_by.display_name,
-                ref=f"contact #{contact.pk}",
-            )
     if "delivered_notice" in kinds:
-        notice = (
-            Notice.objects.filter(visit__case_id=case.pk, delivered_at__isnull=False)
-            .order_by("-delivered_at", "-pk")
-            .first()
+        found["notice"] = Part(
+            Notice.objects.filter(visit__case_id=case.pk, delivered_at__isnull=False).order_by(
+                "-delivered_at", "-pk"
+            ),
+            limit=1,
         )
-        if notice is not None and notice.delivered_at is not None:
-            yield Interruption(
-                kind="delivered_notice",
-                on=debtor_date(case, notice.delivered_at),
-                by="",
-                ref=f"notice #{notice.pk}",
-            )
+    return found
+
+
+def read(case: Any, rows: dict[str, list[Any]]) -> Iterator[Interruption]:
+    for contact in rows.get("contact", []):
+        yield Interruption(
+            kind=_kind(contact),
+            on=debtor_date(case, contact.at),
+            by=contact.recorded_by.display_name,
+            ref=f"contact #{contact.pk}",
+        )
+    for notice in rows.get("notice", []):
+        yield Interruption(
+            kind="delivered_notice", on=debtor_date(case, notice.delivered_at), ref=f"notice #{notice.pk}"
+        )
 
 
 def register() -> None:
-    register_interruption_source("visits.contacts", contact_interruptions)
+    register_interruption_source("visits.contacts", InterruptionSource(parts=parts, read=read))

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from agreements import selectors, services
 from agreements.models import Acknowledgement, EscalationKind
@@ -21,13 +22,21 @@ from compliance import packs
 from compliance.limitation import limitation_facts, period_end
 from compliance.models import RulePack
 from tests.agreements.conftest import NOW
-from tests.api.conftest import user_client
+from tests.api.conftest import token_for
 from tests.factories import CaseFactory, audit_actions_since, audit_events_since, audit_head, make_verifiable
 from tests.visits.factories import local
 from visits import services as visit_services
 from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
+
+
+def user_client(user):  # type: ignore[no-untyped-def]
+    """An API client with a fresh token of `user` (tests/api/conftest.py caches tokens per test there)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return client
+
 
 TODAY = dt.date(2026, 11, 23)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -10,16 +10,25 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from agreements import services
 from agreements.models import FollowUpReview, ReviewStatus
 from agreements.tasks import schedule_follow_up_reviews
 from common.errors import DomainError, PermissionRefused
 from tests.agreements.conftest import NOW
-from tests.api.conftest import user_client
+from tests.api.conftest import token_for
 from tests.factories import audit_actions_since, audit_head
 
 pytestmark = pytest.mark.django_db
+
+
+def user_client(user):  # type: ignore[no-untyped-def]
+    """An API client with a fresh token of `user` (tests/api/conftest.py caches tokens per test there)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return client
+
 
 PLANNED = dt.date(2026, 11, 23)  # the frozen clock's local date, when the plan is made
 

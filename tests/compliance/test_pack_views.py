@@ -101,7 +101,7 @@ def test_only_compliance_officers_reach_the_copy_and_version_forms(request, role
     ]:
         assert client.get(url).status_code == 404
         assert client.post(url, form_data(cn, code="mine", name="Mine", min_agents=3)).status_code == 404
-    assert RulePack.objects.count() == 3
+    assert RulePack.objects.count() == 6  # the three shipped packs, versions 1 and 2
     assert audit_actions_since(head) == []
     body = client.get(reverse("compliance:rulepack-detail", args=["cn-default", 1])).content.decode()
     assert "Create a stricter copy" not in body
@@ -233,7 +233,7 @@ def test_new_version(compliance_officer, cn_current):
     assert response["Location"] == reverse("compliance:rulepack-detail", args=["cn-default", 3])
     new = RulePack.objects.get(code="cn-default", version=3)
     assert new.min_agents == 3
-    assert new.limitation_interrupted_by == sorted(cn_current.limitation_interrupted_by)
+    assert set(new.limitation_interrupted_by) == set(cn_current.limitation_interrupted_by)
     assert new.gentler_attempts == cn_current.gentler_attempts
     assert RulePack.objects.get(code="cn-default", version=2).min_agents == 2
 

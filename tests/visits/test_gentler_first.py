@@ -10,11 +10,12 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from cases import services as case_services
 from compliance.models import RuleDecision
 from compliance.rules import check_visit
-from tests.api.conftest import user_client
+from tests.api.conftest import token_for
 from tests.compliance.test_rules_visits import CN, window
 from tests.factories import TODAY, audit_actions_since, audit_head, make_verifiable
 from tests.visits.conftest import CHECKLIST, END, NOW, START
@@ -24,6 +25,13 @@ from visits.models import Visit
 from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
+
+
+def user_client(user):  # type: ignore[no-untyped-def]
+    """An API client with a fresh token of `user` (tests/api/conftest.py caches tokens per test there)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return client
 
 
 @pytest.fixture

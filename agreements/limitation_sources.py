@@ -1,20 +1,33 @@
 """What the agreements app records that restarts the limitation period (compliance/limitation.py): the
-debtor's acknowledgements, payments and signed agreements, and the lawyer's letters issued."""
+debtor's acknowledgements, payments and signed agreements, and the lawyer's letters issued; and the
+retention of the acknowledgements' evidence and the review findings (compliance/registry.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from common.bundle import Part
+from compliance import registry
 from compliance.limitation import (
     Interruption,
     InterruptionSource,
     debtor_date,
     register_interruption_source,
 )
+from compliance.registry import RetentionContext, RetentionItem
 
-from .models import WRITTEN_ACKNOWLEDGEMENTS, Acknowledgement, Agreement, Escalation, EscalationKind, Payment
+from .models import (
+    WRITTEN_ACKNOWLEDGEMENTS,
+    Acknowledgement,
+    Agreement,
+    Escalation,
+    EscalationKind,
+    FollowUpReview,
+    Payment,
+)
 
 
 def parts(case: Any, kinds: frozenset[str]) -> dict[str, Part]:
@@ -83,5 +96,34 @@ def read(case: Any, rows: dict[str, list[Any]]) -> Iterator[Interruption]:
         )
 
 
+def anonymize(ctx: RetentionContext) -> list[RetentionItem]:
+    """Retention: the acknowledgements' evidence files (deleted from storage; the SHA-256 and size stay)
+    and statements, and what the follow-up reviews found (free text), with simple-history's copies."""
+    acks = Acknowledgement.objects.filter(case_id=ctx.case_id)
+    reviews = FollowUpReview.objects.filter(case_id=ctx.case_id).exclude(note="")
+    counts = (acks.exclude(evidence="").count(), reviews.count())
+    if not ctx.dry_run:
+        for ack in acks.exclude(evidence=""):
+            ack.evidence.delete(save=False)
+        blank = {"evidence": "", "statement": "", "evidence_name": ""}
+        acks.update(**blank)
+        Acknowledgement.history.filter(case_id=ctx.case_id).update(**blank)
+        review_ids = list(reviews.values_list("pk", flat=True))
+        reviews.update(note="")
+        FollowUpReview.history.filter(id__in=review_ids).update(note="")
+    items = [
+        RetentionItem(
+            "acknowledgement.evidence", _("acknowledgements of the debt and their evidence"), counts[0]
+        ),
+        RetentionItem("follow_up_review.note", _("what follow-up reviews found"), counts[1]),
+    ]
+    return [i for i in items if i.count]
+
+
 def register() -> None:
     register_interruption_source("agreements.money", InterruptionSource(parts=parts, read=read))
+    registry.register_retention_source(
+        registry.RetentionSource(
+            "agreements.acknowledgements", _("Acknowledgements of the debt and review findings"), anonymize
+        )
+    )

@@ -326,3 +326,21 @@ def test_the_api_reads_the_period_and_records_an_acknowledgement(old_debt, agent
     outsider = user_client(other_team_agent)
     assert outsider.get(reverse("api:case-limitation", args=[old_debt.pk])).status_code == 404
     assert outsider.post(url, body).status_code == 404
+
+
+def test_retention_deletes_the_evidence_and_blanks_the_statement(old_debt, agent):
+    from agreements.limitation_sources import anonymize
+    from compliance.registry import RetentionContext
+
+    ack = acknowledge(old_debt, agent)
+    storage, name = ack.evidence.storage, ack.evidence.name
+    context = RetentionContext(case_id=old_debt.pk, now=NOW, dry_run=True)
+    assert [(i.what, i.count) for i in anonymize(context)] == [("acknowledgement.evidence", 1)]
+    assert storage.exists(name)
+
+    anonymize(RetentionContext(case_id=old_debt.pk, now=NOW, dry_run=False))
+
+    ack.refresh_from_db()
+    assert (ack.statement, ack.evidence.name, len(ack.evidence_sha256)) == ("", "", 64)
+    assert not storage.exists(name)
+    assert not Acknowledgement.history.exclude(statement="").exists()

@@ -18,7 +18,7 @@ from agreements.tasks import schedule_follow_up_reviews
 from common.errors import DomainError, PermissionRefused
 from tests.agreements.conftest import NOW
 from tests.api.conftest import token_for
-from tests.factories import audit_actions_since, audit_head
+from tests.factories import audit_actions_since, audit_events_since, audit_head
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +101,12 @@ def test_completing_a_review_is_audited(review, agent):
 
 @pytest.mark.parametrize(("note", "code"), [("", "FIELD_REQUIRED"), ("ok", "FIELD_REQUIRED")])
 def test_a_review_needs_what_it_found(review, agent, note, code):
+    head = audit_head()
     with pytest.raises(DomainError) as refused:
         services.review_complete(review=review, actor=agent, note=note)
     assert refused.value.codes == [code]
+    assert audit_actions_since(head) == ["follow_up.review.refused"]
+    assert audit_events_since(head)[0].case_id == review.case_id
 
 
 def test_a_review_is_done_once(review, agent):

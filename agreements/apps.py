@@ -14,3 +14,6 @@ class AgreementsConfig(AppConfig):
 
         demo.register("agreements", seed_agreements, order=30)
         workspace.register()  # dossier section, access action, anonymizer (compliance/registry.py)
+        from . import limitation_sources
+
+        limitation_sources.register()  # what restarts the limitation period (compliance/limitation.py)

@@ -12,7 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Level
 
-from .models import AgreementKind, ClosureReason, EscalationKind, Frequency, NextAction, PaymentMethod
+from .models import (
+    AcknowledgementForm,
+    AgreementKind,
+    ClosureReason,
+    EscalationKind,
+    Frequency,
+    NextAction,
+    PaymentMethod,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -236,3 +244,24 @@ class CloseForm(Form):
     documents_returned_how = forms.CharField(label=_("Returned how"), max_length=200, required=False)
     creditor_informed_on = forms.DateField(label=_("Creditor informed on"), widget=DATE, required=False)
     creditor_informed_how = forms.CharField(label=_("Creditor informed how"), max_length=200, required=False)
+
+
+class AcknowledgementRecordForm(Form):
+    """The debtor's acknowledgement of the debt (agreements.services.acknowledgement_record)."""
+
+    form = forms.ChoiceField(
+        label=_("How the debtor acknowledged the debt"),
+        choices=AcknowledgementForm.choices,
+        widget=forms.RadioSelect(attrs={"class": "choices"}),
+    )
+    acknowledged_at = forms.DateTimeField(
+        label=_("When"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    statement = forms.CharField(
+        label=_("What the debtor said or wrote"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    evidence = forms.FileField(
+        label=_("Evidence"),
+        help_text=_("The signed letter, the message (PDF or photo), or the call recording."),
+    )

@@ -578,3 +578,100 @@ class Closure(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.get_reason_display()} {self.closed_at:%Y-%m-%d}"
+
+
+class AcknowledgementForm(models.TextChoices):
+    """How the debtor acknowledged the debt; written forms count wherever an oral one does not (UK, US)."""
+
+    WRITTEN = "written", _("In writing, signed by the debtor")
+    MESSAGE = "message", _("By message or e-mail from the debtor")
+    IN_PERSON = "in_person", _("Orally, in person")
+    PHONE = "phone", _("Orally, on the phone")
+
+
+WRITTEN_ACKNOWLEDGEMENTS = (AcknowledgementForm.WRITTEN, AcknowledgementForm.MESSAGE)
+
+
+def acknowledgement_upload_to(instance: Acknowledgement, filename: str) -> str:
+    return f"acknowledgements/{instance.case_id}/{filename}"
+
+
+class Acknowledgement(TimeStampedModel):
+    """The debtor acknowledged the debt (PRC Civil Code art. 195: the obligor agrees to perform;
+    Limitation Act 1980 s.29(5)): restarts the limitation period where the rule pack says so. Kept with
+    its evidence (the signed letter, the message, the call recording) and that file's SHA-256."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="acknowledgements", verbose_name=_("case")
+    )
+    form = models.CharField(_("how"), max_length=12, choices=AcknowledgementForm.choices)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"))
+    statement = models.TextField(_("what the debtor said or wrote"), max_length=2000)
+    evidence = models.FileField(_("evidence"), upload_to=acknowledgement_upload_to, max_length=300)
+    evidence_name = models.CharField(_("file name"), max_length=120)
+    evidence_type = models.CharField(_("file type"), max_length=64)
+    evidence_size = models.PositiveBigIntegerField(_("file size (bytes)"))
+    evidence_sha256 = models.CharField(_("evidence SHA-256"), max_length=64)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-acknowledged_at", "-pk"]
+        verbose_name = _("acknowledgement of the debt")
+        verbose_name_plural = _("acknowledgements of the debt")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_form_display()} {self.acknowledged_at:%Y-%m-%d}"
+
+    @property
+    def written(self) -> bool:
+        return self.form in WRITTEN_ACKNOWLEDGEMENTS
+
+
+class ReviewStatus(models.TextChoices):
+    DUE = "due", _("Due")
+    DONE = "done", _("Done")
+
+
+class FollowUpReview(TimeStampedModel):
+    """A scheduled review of an open follow-up plan, every `review_every_days` from the plan's date
+    (agreements.services.reviews_schedule, a beat task); its owner or the team's supervisor completes it."""
+
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("follow-up")
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="follow_up_reviews", verbose_name=_("case")
+    )
+    due_on = models.DateField(_("due on"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.DUE
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    note = models.CharField(_("what the review found"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("follow-up review")
+        verbose_name_plural = _("follow-up reviews")
+        constraints = [
+            models.UniqueConstraint(fields=["follow_up", "due_on"], name="follow_up_review_once_per_date")
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="followup_review_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} review {self.due_on}"

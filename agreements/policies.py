@@ -5,7 +5,8 @@ and the services all ask here.
   the `agreements.draft_agreement` permission; the agreement's approval (a settlement discount above the
   creditor's threshold): a supervisor of the team who did not draft it (four eyes).
 - Payments: the team's supervisors (`agreements.record_payment`); agents do not handle money.
-- Follow-up plans: whoever works the case. Escalation, closure and reopening: the team's supervisors
+- Follow-up plans and the debtor's acknowledgements of the debt: whoever works the case.
+  Escalation, closure and reopening: the team's supervisors
   (`agreements.close_case`).
 Everything is visible to whoever sees the case (cases.policies).
 """
@@ -68,6 +69,14 @@ def can_import_payments(user: Any) -> bool:
 
 
 def can_plan_follow_up(user: Any, case: Case) -> bool:
+    if is_service(user):
+        return True
+    return case_open(case) and case_policies.can_work_on(user, case)
+
+
+def can_record_acknowledgement(user: Any, case: Case) -> bool:
+    """The debtor's acknowledgement of the debt: whoever works the open case (its agents, the team's
+    supervisors)."""
     if is_service(user):
         return True
     return case_open(case) and case_policies.can_work_on(user, case)

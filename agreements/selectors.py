@@ -15,21 +15,25 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from common import bundle
+from compliance.limitation import LimitationFacts, limitation_facts
 from compliance.rules.agreements import AgreementFacts, AgreementParams
 
 from . import policies
 from .models import (
     OPEN_AGREEMENT_STATES,
     RUNNING_AGREEMENT_STATES,
+    Acknowledgement,
     Agreement,
     AgreementState,
     Closure,
     Escalation,
     FollowUp,
+    FollowUpReview,
     FollowUpStatus,
     Instalment,
     Payment,
     PromiseCheck,
+    ReviewStatus,
     Signature,
 )
 
@@ -69,6 +73,17 @@ def pack_for(case: Any) -> Any:
     return pack_for_case(case)
 
 
+def case_limitation(case: Any) -> LimitationFacts:
+    """The case's limitation period under its current pack: the case page's "runs until … last
+    interruption … by …" (`compliance.limitation.limitation_facts`, the one computation)."""
+    return limitation_facts(case=case, pack=pack_for(case))
+
+
+def case_acknowledgements(case: Any) -> list[Acknowledgement]:
+    """The debtor's acknowledgements of the debt on this case, newest first (one query)."""
+    return list(Acknowledgement.objects.filter(case_id=case.pk).select_related("recorded_by"))
+
+
 def agreement_facts(
     *,
     case: Any,
@@ -93,7 +108,8 @@ def agreement_facts(
         contact_ceased=debtor.contact_ceased,
         represented=debtor.represented,
         overdue_since=case.overdue_since,
-        last_demand_on=None,
+        # The last event that restarted the limitation period, from the record (compliance/limitation.py).
+        last_demand_on=limitation_facts(case=case, pack=pack_for(case)).last_interruption_on,
         today=today,
     )
 
@@ -217,6 +233,18 @@ def overdue_follow_ups(user: Any, *, today: dt.date | None = None) -> QuerySet[F
         policies.follow_ups_visible_to(user)
         .filter(status=FollowUpStatus.OPEN, due_on__lt=today)
         .select_related("case__creditor", "case__debtor", "owner")
+        .order_by("due_on", "pk")
+    )
+
+
+def due_reviews(user: Any) -> QuerySet[FollowUpReview]:
+    """Scheduled reviews not yet done on the cases the user may see (an agent: their cases; a
+    supervisor: the team's), oldest first."""
+    return (
+        FollowUpReview.objects.filter(
+            status=ReviewStatus.DUE, case__in=policies.follow_ups_visible_to(user).values("case_id")
+        )
+        .select_related("case__creditor", "case__debtor", "owner", "follow_up")
         .order_by("due_on", "pk")
     )
 

@@ -12,6 +12,14 @@ def send_payment_reminders() -> list[int]:
     return reminders_send()
 
 
+@shared_task(name="agreements.tasks.schedule_follow_up_reviews")
+def schedule_follow_up_reviews() -> list[int]:
+    """The reviews of open follow-up plans due by today (FollowUp.review_every_days); idempotent."""
+    from .services import reviews_schedule
+
+    return reviews_schedule()
+
+
 @shared_task(name="agreements.tasks.daily_follow_up")
 def daily_follow_up() -> dict[str, list[int]]:
     """Overdue instalments, broken agreements, and promises kept or broken, in that order."""

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import public_views, views
+from . import acknowledgement_views, public_views, views
 
 app_name = "agreements"
 
@@ -20,6 +20,12 @@ urlpatterns = [
     path("case/<int:case_pk>/follow-up/", views.follow_up_new, name="follow-up-new"),
     path("follow-ups/", views.follow_up_list, name="follow-up-list"),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow-up-done"),
+    path("reviews/<int:pk>/done/", acknowledgement_views.review_done, name="review-done"),
+    path(
+        "case/<int:case_pk>/acknowledgements/new/",
+        acknowledgement_views.acknowledgement_new,
+        name="acknowledgement-new",
+    ),
     path("case/<int:case_pk>/escalate/", views.escalate, name="escalate"),
     path("escalations/<int:pk>/document.pdf", views.escalation_document, name="escalation-document"),
     path("case/<int:case_pk>/close/", views.close, name="close"),

@@ -402,6 +402,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
             "overdue": [p for p in plans if p.due_on < today],
             "upcoming": [p for p in plans if p.due_on >= today],
             "today": today,
+            "reviews": list(selectors.due_reviews(request.user)[:300]),
         },
     )
 

@@ -12,7 +12,7 @@ cases/<id>/agreements/, agreements/…, cases/<id>/payments/, cases/<id>/follow-
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import agreements, auth, cases, creditor, onsite, visits
+from .views import agreements, auth, cases, creditor, limitation, onsite, reviews, visits
 from .views.misc import not_found
 
 app_name = "api"
@@ -90,6 +90,15 @@ urlpatterns = [
     path("agreements/<int:pk>/sign/", agreements.AgreementSign.as_view(), name="agreement-sign"),
     path("agreements/<int:pk>/cancel/", agreements.AgreementCancel.as_view(), name="agreement-cancel"),
     path("follow-ups/<int:pk>/done/", agreements.FollowUpDone.as_view(), name="follow-up-done"),
+    # --- users: the limitation period and the debtor's acknowledgements --------------------------
+    path("cases/<int:pk>/limitation/", limitation.CaseLimitation.as_view(), name="case-limitation"),
+    path("follow-up-reviews/", reviews.ReviewsDue.as_view(), name="follow-up-review-list"),
+    path("follow-up-reviews/<int:pk>/done/", reviews.ReviewDone.as_view(), name="follow-up-review-done"),
+    path(
+        "cases/<int:pk>/acknowledgements/",
+        limitation.CaseAcknowledgements.as_view(),
+        name="case-acknowledgements",
+    ),
     # Anything else under /api/v1/ is a JSON 404, not the site's HTML page or a login redirect.
     re_path(r"^[\s\S]*$", not_found, name="not-found"),
 ]

@@ -112,6 +112,17 @@ class RulePack(models.Model):
     complaint_resolve_days = models.PositiveSmallIntegerField(
         _("resolve a complaint or dispute within (days)"), default=15
     )
+    # LIMITATION (PRC Civil Code art. 195; Limitation Act 1980 s.29-30): which recorded events restart
+    # the period (compliance/limitation.py INTERRUPTIONS). Empty on versions before 0010: none did.
+    limitation_interrupted_by = models.JSONField(
+        _("events that restart the limitation period"), default=list, blank=True
+    )
+    # GENTLER_FIRST: contact attempts by other channels (phone, SMS, letter, e-mail…) needed within the
+    # window before a visit may be planned; 0 (versions before 0010) switches the check off.
+    gentler_attempts = models.PositiveSmallIntegerField(
+        _("contact attempts by other channels before a visit"), default=0
+    )
+    gentler_window_days = models.PositiveSmallIntegerField(_("counted within the last (days)"), default=14)
     overridable = models.JSONField(
         _("checks a supervisor may override"),
         default=list,

@@ -23,10 +23,11 @@ from django.utils.translation import gettext_lazy
 from common.errors import DomainError
 
 from . import packs, policies
+from .limitation import INTERRUPTIONS
 from .models import RuleDecision, RulePack
 from .rules import CHECKS
 
-_FIELDS = [name for name in packs.PARAMETERS if name != "overridable"]
+_FIELDS = [name for name in packs.PARAMETERS if name not in ("overridable", "limitation_interrupted_by")]
 
 
 class PackParametersForm(forms.Form):
@@ -38,6 +39,13 @@ class PackParametersForm(forms.Form):
         self.fields.update(fields_for_model(RulePack, fields=_FIELDS))
         for name in ("contact_window_start", "contact_window_end"):
             self.fields[name].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        self.fields["limitation_interrupted_by"] = forms.MultipleChoiceField(
+            label=RulePack._meta.get_field("limitation_interrupted_by").verbose_name,
+            help_text=gettext_lazy("A stricter pack may count fewer events, never more."),
+            choices=list(INTERRUPTIONS.items()),
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+        )
         self.fields["overridable"] = forms.MultipleChoiceField(
             label=RulePack._meta.get_field("overridable").verbose_name,
             help_text=gettext_lazy("A stricter pack may allow fewer overrides, never more."),

@@ -13,7 +13,9 @@ What "at least as strict" means, parameter by parameter (one `Failure` per field
 - phone caps: may shrink;
 - retention: a minimum (the sources say "at least"), so it may grow, never shrink; keeping records
   "no longer than necessary" (PIPL) is the operator's choice above that minimum;
-- limitation period: may shrink (the LIMITATION warning then comes earlier), never grow;
+- limitation period: may shrink (the LIMITATION warning then comes earlier), never grow; the events that
+  restart it may be fewer, never more;
+- gentler channels first: more attempts, in a window no longer;
 - overridable checks: may be fewer, never more (each extra override is a way around a refusal);
 - jurisdiction: the base's.
 
@@ -35,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from common.errors import DomainError, Failure, PermissionRefused
 
 from . import audit
+from .limitation import INTERRUPTIONS
 from .models import RulePack
 from .policies import can_bind_creditor, can_manage_packs
 from .rules import CHECKS
@@ -55,6 +58,9 @@ PARAMETERS: dict[str, str] = {
     "phone_calls_per_7_days": "PHONE_ATTEMPTS",
     "retention_years": "RETENTION",
     "limitation_years": "LIMITATION",
+    "limitation_interrupted_by": "LIMITATION",
+    "gentler_attempts": "GENTLER_FIRST",
+    "gentler_window_days": "GENTLER_FIRST",
     "max_instalment_share": "AFFORDABILITY",
     "payment_reminder_days": "PAYMENT_REMINDER",
     "agreement_grace_days": "AGREEMENT_BROKEN",
@@ -75,6 +81,9 @@ SOURCE_KEYS: dict[str, str] = {
     "phone_calls_per_7_days": "phone",
     "retention_years": "retention",
     "limitation_years": "limitation",
+    "limitation_interrupted_by": "limitation",
+    "gentler_attempts": "gentler_first",
+    "gentler_window_days": "gentler_first",
     "max_instalment_share": "agreements",
     "payment_reminder_days": "agreements",
     "agreement_grace_days": "agreements",
@@ -94,6 +103,9 @@ _DIRECTION: dict[str, str] = {
     "phone_calls_per_7_days": "max",
     "retention_years": "min",
     "limitation_years": "max",
+    # GENTLER_FIRST: more attempts asked for is stricter; a longer window to find them in is not.
+    "gentler_attempts": "min",
+    "gentler_window_days": "max",
     # A stricter pack lets the debtor be asked for less of their disposable income, and gives them at
     # least as long before an agreement or a promise counts as broken. Reminders are a house choice.
     "max_instalment_share": "max",
@@ -146,6 +158,7 @@ def parameters_of(pack: RulePack) -> dict[str, Any]:
     return {name: getattr(pack, name) for name in PARAMETERS} | {
         "jurisdiction": pack.jurisdiction,
         "overridable": sorted(pack.overridable or []),
+        "limitation_interrupted_by": sorted(pack.limitation_interrupted_by or []),
     }
 
 
@@ -221,6 +234,21 @@ def less_strict(*, base: RulePack, values: dict[str, Any]) -> list[Failure]:
                     name,
                 )
             )
+        elif name == "limitation_interrupted_by":
+            extra = sorted(set(value) - set(old or []))
+            if extra:
+                failures.append(
+                    Failure(
+                        "PACK_LESS_STRICT",
+                        _(
+                            "%(field)s (%(rule)s): the base pack does not let %(kinds)s restart the period; "
+                            "a stricter pack may count fewer events, never more."
+                        )
+                        % {**params, "kinds": ", ".join(extra)},
+                        SOURCE_PACKS,
+                        name,
+                    )
+                )
         elif name == "overridable":
             extra = sorted(set(value) - set(old or []))
             if extra:
@@ -267,6 +295,19 @@ def _check_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], list[Failur
                     )
                 )
                 continue
+        if name == "limitation_interrupted_by":
+            value = sorted(set(value or []))
+            unknown = [kind for kind in value if kind not in INTERRUPTIONS]
+            if unknown:
+                failures.append(
+                    Failure(
+                        "PACK_UNKNOWN_FIELD",
+                        _("Unknown limitation events: %(kinds)s.") % {"kinds": ", ".join(unknown)},
+                        SOURCE_PACKS,
+                        name,
+                    )
+                )
+                continue
         clean[name] = value
     return clean, failures
 
@@ -304,6 +345,7 @@ def _validated(pack: RulePack) -> list[Failure]:
 def _copy_of(pack: RulePack, **changes: Any) -> RulePack:
     values = {name: getattr(pack, name) for name in PARAMETERS}
     values["overridable"] = list(pack.overridable or [])
+    values["limitation_interrupted_by"] = list(pack.limitation_interrupted_by or [])
     return RulePack(
         code=pack.code,
         name=pack.name,

@@ -158,5 +158,5 @@ def shipped_rule_packs(db):  # type: ignore[no-untyped-def]
 
     from django.apps import apps
 
-    module = importlib.import_module("compliance.migrations.0004_shipped_rule_packs")
-    module.create(apps, None)
+    for name in ("0004_shipped_rule_packs", "0010_shipped_packs_limitation_gentler"):
+        importlib.import_module(f"compliance.migrations.{name}").create(apps, None)

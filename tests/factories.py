@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -385,3 +386,17 @@ class ComplaintFactory(DjangoModelFactory):
     created_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC))
     received_at = factory.LazyAttribute(lambda o: o.created_at)
     text = "I do not owe this."
+
+
+def gentler_channels_tried(case: Case, actor: User, *, before: dt.datetime, count: int = 3) -> None:
+    """GENTLER_FIRST (CN pack: 3 attempts in 14 days): a letter, an unanswered call and an SMS before
+    `before`, recorded through the contact service as an agent would, so that a visit may be planned."""
+    from visits import services as visit_services
+
+    tries = [("letter", "sent", 3), ("phone", "no_answer", 2), ("sms", "sent", 1)]
+    for channel, result, days in (tries * 2)[:count]:
+        # 10:00 in Shanghai, inside the contact hours of the debtors these tests build
+        at = (before - dt.timedelta(days=days)).astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=10)
+        visit_services.contact_record(
+            case=case, actor=actor, channel=channel, at=at, result=result, now=before
+        )

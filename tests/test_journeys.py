@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from agreements.models import AgreementState
 from cases.models import Case, DebtorPhone, Stage
@@ -33,6 +34,7 @@ from compliance.audit import verify_chain
 from compliance.models import AuditExport
 from tests import browser as b
 from tests.compliance.conftest import real_worker_app  # noqa: F401 - the fixture
+from tests.factories import gentler_channels_tried
 from tests.fixtures.placement import csv_bytes, valid_row
 from tests.visits.conftest import approved_visit, home, plan, planned, verified_case  # noqa: F401
 from tests.visits.factories import local
@@ -131,6 +133,8 @@ def test_a_case_from_the_placement_file_to_closed(
     shot(me, "verified", phone=True)
 
     # --- the agent plans the visit; the supervisor approves; the agent gives notice by phone --------
+    # GENTLER_FIRST: a letter, a call and an SMS came first (recorded through the contact service).
+    gentler_channels_tried(case, agent, before=timezone.now())
     me.goto(f"{url}/visits/plan/{case.pk}/")
     b.submit(
         me,

@@ -17,7 +17,7 @@ from django.urls import reverse
 from cases import services as case_services
 from cases.models import Case
 from common.pii import normalize_phone
-from tests.factories import TODAY, make_verifiable
+from tests.factories import TODAY, gentler_channels_tried, make_verifiable
 from tests.fixtures.placement import csv_bytes, valid_row
 from tests.visits.conftest import (
     APPROVED_AT,
@@ -98,7 +98,8 @@ def test_a_full_journey_logs_no_personal_data(
         make_verifiable(case, agent)
         case_services.case_verify(case=case, actor=agent, today=TODAY)
         home = case.debtor.addresses.filter(status="verified").first()
-        # Plan, approve, notify.
+        # Plan (after a letter, a call and an SMS: GENTLER_FIRST), approve, notify.
+        gentler_channels_tried(case, agent, before=NOW)
         visit = services.visit_plan(
             case=case,
             actor=agent,

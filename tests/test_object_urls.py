@@ -30,7 +30,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import system_user
 from agreements import services as agreement_services
-from agreements.models import Agreement, Closure, Escalation
+from agreements.models import Agreement, Closure, Escalation, FollowUpReview
 from api import services as api_services
 from cases import services as case_services
 from cases.models import CaseDocument, DebtorAddress
@@ -181,6 +181,8 @@ SPECS: dict[str, Spec] = {
     "agreements:payment-new": Spec("case", CASE),
     "agreements:follow-up-new": Spec("case", CASE),
     "agreements:follow-up-done": Spec("follow_up", CASE),
+    "agreements:review-done": Spec("review", CASE),
+    "agreements:acknowledgement-new": Spec("case", CASE),
     "agreements:escalate": Spec("case", CASE),
     "agreements:escalation-document": Spec("escalation", CASE),
     "agreements:close": Spec("case", CASE),
@@ -231,6 +233,9 @@ SPECS: dict[str, Spec] = {
     "api:agreement-sign": Spec("agreement", API_USERS, via="token"),
     "api:agreement-cancel": Spec("agreement", API_USERS, via="token"),
     "api:follow-up-done": Spec("follow_up", API_USERS, via="token"),
+    "api:follow-up-review-done": Spec("review", API_USERS, via="token"),
+    "api:case-limitation": Spec("case", API_USERS, via="token"),
+    "api:case-acknowledgements": Spec("case", API_USERS, via="token"),
 }
 
 
@@ -317,6 +322,10 @@ def world(request, all_roles, agent, supervisor, compliance_officer, django_capt
         "pack": RulePack.objects.filter(code="cn-default").order_by("version").first(),
         "agreement": agreement,
         "follow_up": follow_up,
+        # A scheduled review of the follow-up plan, as the beat task creates it once its period passed.
+        "review": FollowUpReview.objects.get(
+            pk=agreement_services.reviews_schedule(today=timezone.localdate() + dt.timedelta(days=400))[0]
+        ),
         "escalation": escalation,
         "closure": closure,
         "saved_filter": case_services.saved_filter_create(user=supervisor, name="Mine", query="stage=new"),

@@ -33,7 +33,7 @@ from cases.models import Case
 from compliance import exports, retention, search
 from compliance.alerts import alert_acknowledge, alert_raise
 from compliance.models import Complaint
-from tests.factories import JPEG_BYTES, PDF_BYTES, TODAY
+from tests.factories import JPEG_BYTES, PDF_BYTES, TODAY, gentler_channels_tried
 from tests.fixtures.placement import csv_bytes, valid_row
 from tests.visits.conftest import (
     APPROVED_AT,
@@ -145,6 +145,9 @@ FIELDS: dict[str, str] = {
     "agreements.forms.CloseForm.documents_returned_how": "tests/agreements/test_xss.py",
     "agreements.forms.CloseForm.creditor_informed_how": "tests/agreements/test_xss.py",
     "agreements.forms.DoneForm.note": "tests/agreements/test_xss.py",
+    "agreements.forms.AcknowledgementRecordForm.statement": (
+        "kept with the acknowledgement of the debt, shown on no page (the audit holds its digest)"
+    ),
     "agreements.forms.EscalationForm.law_firm": "tests/agreements/test_xss.py",
     "agreements.forms.EscalationForm.lawyer": "tests/agreements/test_xss.py",
     "agreements.forms.EscalationForm.note": "tests/agreements/test_xss.py",
@@ -284,6 +287,7 @@ def test_payloads_in_every_free_text_field_render_escaped_in_pages_and_pdfs(
     case.refresh_from_db()
     assert case.stage == "verified"
     # --- planning: a plan sent back with a reason, resubmitted, approved; the notice and its answer ---
+    gentler_channels_tried(case, agent, before=NOW)  # GENTLER_FIRST: a letter, a call, an SMS first
     visit = visit_services.visit_plan(
         case=case,
         actor=agent,

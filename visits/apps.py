@@ -17,3 +17,6 @@ class VisitsConfig(AppConfig):
         # sections, exception rows, access actions and anonymizers.
         workspace.register()
         onsite_workspace.register()
+        from . import limitation_sources
+
+        limitation_sources.register()  # what restarts the limitation period (compliance/limitation.py)

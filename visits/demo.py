@@ -40,8 +40,22 @@ def _window_now(zone: ZoneInfo, now: dt.datetime) -> tuple[dt.datetime, dt.datet
     return start, start + dt.timedelta(hours=2)
 
 
+# GENTLER_FIRST: a letter, an unanswered call and an SMS in the days before a visit is planned.
+GENTLER_TRIES = (("letter", "sent", 3), ("phone", "no_answer", 2), ("sms", "sent", 1))
+
+
+def _gentler_channels_tried(case: Case, agent: Any, before: dt.datetime) -> None:
+    zone = ZoneInfo(case.debtor.time_zone or "Asia/Shanghai")
+    for channel, result, days in GENTLER_TRIES:
+        at = (before - dt.timedelta(days=days)).astimezone(zone).replace(hour=10, minute=0, second=0)
+        services.contact_record(
+            case=case, actor=agent, channel=channel, at=at, result=result, note="Demo contact.", now=before
+        )
+
+
 def _plan(case: Case, agent: Any, other: Any, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Any:
     address = case.debtor.addresses.filter(status="verified").order_by("pk").first()
+    _gentler_channels_tried(case, agent, now)
     return services.visit_plan(
         case=case,
         actor=agent,

@@ -3,6 +3,7 @@
 `followups` the follow-up plans; `closure` escalation, closure and reopening; `scheduled` the beat jobs
 (reminders, overdue marking, broken agreements, promise tracking)."""
 
+from .acknowledgements import acknowledgement_record
 from .agreements import (
     agreement_approve,
     agreement_cancel,
@@ -24,9 +25,11 @@ from .payments import (
     payments_import,
     payments_import_rows,
 )
+from .reviews import review_complete, reviews_schedule
 from .scheduled import agreements_break, overdue_mark, promises_track, reminders_send
 
 __all__ = [
+    "acknowledgement_record",
     "agreement_approve",
     "agreement_cancel",
     "agreement_draft",
@@ -51,5 +54,7 @@ __all__ = [
     "payments_import_rows",
     "promises_track",
     "reminders_send",
+    "review_complete",
+    "reviews_schedule",
     "signing_link_send",
 ]

@@ -70,7 +70,12 @@ def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             except DomainError as error:
                 if getattr(error, "decision", None) is not None:
                     raise
-                subject = kwargs.get("agreement") or kwargs.get("follow_up") or kwargs.get("case")
+                subject = (
+                    kwargs.get("agreement")
+                    or kwargs.get("follow_up")
+                    or kwargs.get("review")
+                    or kwargs.get("case")
+                )
                 case_id = getattr(subject, "case_id", None) or (
                     subject.pk if isinstance(subject, Case) else None
                 )

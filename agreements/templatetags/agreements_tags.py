@@ -10,6 +10,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from compliance.limitation import INTERRUPTIONS
+
 from .. import forms, policies, selectors
 
 register = template.Library()
@@ -34,4 +36,19 @@ def agreements_section(context: Any, case: Any, user: Any) -> dict[str, Any]:
         "reopen_form": forms.ReasonForm(),
         "done_form": forms.DoneForm(),
         "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("agreements/_limitation.html")
+def limitation_section(case: Any, user: Any) -> dict[str, Any]:
+    """ "The limitation period runs until …, last interruption …, by …" (compliance/limitation.py) and the
+    debtor's acknowledgements of the debt."""
+    limitation = selectors.case_limitation(case)
+    return {
+        "case": case,
+        "limitation": limitation,
+        "has_run": limitation.has_run(timezone.localdate()),
+        "labels": [INTERRUPTIONS[k] for k in limitation.interrupted_by],
+        "acknowledgements": selectors.case_acknowledgements(case),
+        "can_acknowledge": policies.can_record_acknowledgement(user, case),
     }

@@ -46,6 +46,10 @@ SRC = {
     "ADDRESS_UNVERIFIED": _("FieldLedger procedure, stage 1: nothing is planned on an unverified address"),
     "LIMITATION": _("PRC Civil Code art. 188, 195; Reg F 12 CFR 1006.26(b)"),
     "VISIT_WINDOW": _("FCA CONC 7.9.12R (notice of the date and likely time); FieldLedger visit procedure"),
+    "GENTLER_FIRST": _(
+        "Rule pack policy: a visit comes after gentler channels failed (优先考虑其他更温和的办法; "
+        "若多次无果，则考虑采用上门); FCA CONC 7.9"
+    ),
 }
 # How early before the notified window the agents may check in.
 CHECK_IN_EARLY = dt.timedelta(minutes=30)
@@ -67,6 +71,8 @@ class PackParams:
     visit_cap_window_days: int
     limitation_years: int
     overridable: frozenset[str] = frozenset()
+    gentler_attempts: int = 0  # GENTLER_FIRST: 0 switches the check off
+    gentler_window_days: int = 14
 
     @classmethod
     def from_pack(cls, pack: Any) -> PackParams:
@@ -83,6 +89,8 @@ class PackParams:
             visit_cap_window_days=pack.visit_cap_window_days,
             limitation_years=pack.limitation_years,
             overridable=frozenset(pack.overridable or ()),
+            gentler_attempts=pack.gentler_attempts,
+            gentler_window_days=pack.gentler_window_days,
         )
 
     def as_trace(self) -> dict[str, Any]:
@@ -96,6 +104,7 @@ class PackParams:
             "notice_lead_hours": self.notice_lead_hours,
             "visit_cap": [self.visit_cap, self.visit_cap_window_days],
             "limitation_years": self.limitation_years,
+            "gentler_first": [self.gentler_attempts, self.gentler_window_days],
             "overridable": sorted(self.overridable),
         }
 
@@ -136,6 +145,7 @@ class VisitFacts:
     last_demand_on: dt.date | None = None
     checked_in_agents: tuple[int, ...] | None = None  # at check-in: who is on site
     at: dt.datetime | None = field(default=None)  # the instant judged at notice/check-in
+    gentler_contacts: tuple[dt.datetime, ...] = ()  # attempts by other channels (GENTLER_FIRST)
 
     def as_trace(self) -> dict[str, Any]:
         """The inputs as recorded in a decision: every value a check read, so that the outcome can be
@@ -176,6 +186,7 @@ class VisitFacts:
             "notice_given_at": _iso(self.notice_given_at) if self.notice_given_at else None,
             "overdue_since": self.overdue_since.isoformat(),
             "last_demand_on": _day(self.last_demand_on),
+            "gentler_contacts": [_iso(c) for c in self.gentler_contacts],
             "at": _iso(self.at) if self.at else None,
         }
 
@@ -453,6 +464,27 @@ def check_limitation(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> l
     return []
 
 
+def check_gentler_first(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
+    """At least `gentler_attempts` contact attempts by other channels (phone, SMS, letter, e-mail,
+    message) in the `gentler_window_days` up to now (an attempt exactly that many days ago counts)."""
+    if pack.gentler_attempts <= 0:
+        return []
+    since = now - dt.timedelta(days=pack.gentler_window_days)
+    tried = sum(1 for at in facts.gentler_contacts if since <= at <= now)
+    if tried >= pack.gentler_attempts:
+        return []
+    return [
+        _fail(
+            "GENTLER_FIRST",
+            _(
+                "A visit comes after gentler channels: record at least %(n)d contact attempts by phone, "
+                "SMS, letter or e-mail within %(days)d days first (%(tried)d recorded)."
+            )
+            % {"n": pack.gentler_attempts, "days": pack.gentler_window_days, "tried": tried},
+        )
+    ]
+
+
 def check_mandate(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
     """The mandate covers the visit's local date(s): a window at 23:30 UTC is already the next day in
     Shanghai; a window that runs past midnight (hours consent) must be covered on its last day too."""
@@ -502,6 +534,7 @@ CHECKS: dict[str, Callable[[VisitFacts, PackParams, dt.datetime], list[Failure]]
     "PLACE_ALLOWED": check_place_allowed,
     "LIMITATION": check_limitation,
     "VISIT_WINDOW": check_visit_window,
+    "GENTLER_FIRST": check_gentler_first,
 }
 
 _PLAN = (
@@ -519,7 +552,7 @@ _PLAN = (
     "LIMITATION",
 )
 CHECKS_BY_MOMENT: dict[str, tuple[str, ...]] = {
-    "plan": _PLAN,
+    "plan": (*_PLAN, "GENTLER_FIRST"),  # at planning only: approval judges the plan, not the channels
     "approve": (*_PLAN, "NOTICE_LEAD_TIME"),
     "notice": ("CONTACT_WINDOW", "CEASE_CONTACT", "REPRESENTED", "DISPUTE_OPEN", "VISIT_REFUSED"),
     "check_in": (

@@ -264,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
     # hours), and overdue instalments, broken agreements and promises kept or broken, every few hours.
     "agreements-payment-reminders": {"task": "agreements.tasks.send_payment_reminders", "schedule": 60 * 60},
     "agreements-daily-follow-up": {"task": "agreements.tasks.daily_follow_up", "schedule": 6 * 60 * 60},
+    # Scheduled reviews of open follow-up plans (review_every_days), idempotent: hourly is enough.
+    "agreements-follow-up-reviews": {
+        "task": "agreements.tasks.schedule_follow_up_reviews",
+        "schedule": 60 * 60,
+    },
     "verify-audit-chain-nightly": {
         "task": "compliance.tasks.verify_audit_chain",
         "schedule": 24 * 60 * 60,

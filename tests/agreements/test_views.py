@@ -261,7 +261,7 @@ def _case_page_queries(client: Client, case, bound) -> tuple[int, str]:  # type:
 def test_the_case_page_costs_the_same_queries_for_a_small_and_a_big_case(
     request, owing, agent, supervisor, role, django_assert_max_num_queries
 ):
-    # At most CASE_PAGE_QUERIES (12; what they are: tests/cases/test_views.py), whatever the number of
+    # At most CASE_PAGE_QUERIES (15; what they are: tests/cases/test_views.py), whatever the number of
     # visits, agreements, instalments, signatures, payments, complaints and timeline entries: the page
     # reads its lists in one bundle and the repayment section in another (common/bundle.py).
     client = signed_in(request.getfixturevalue(role))

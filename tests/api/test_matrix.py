@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
 from agreements import services as agreement_services
-from agreements.models import Agreement, FollowUp, Payment
+from agreements.models import Agreement, FollowUp, FollowUpReview, Payment
 from cases.models import Case, DebtorPhone, VerificationStatus
 from common.pii import phone_digest
 from compliance.models import AuditEvent
@@ -109,6 +109,19 @@ SPECS: dict[str, Spec] = {
     ),
     "api:agreement-cancel": Spec("agreement", ("POST",), {"reason": "x"}),
     "api:follow-up-done": Spec("follow_up", ("POST",)),
+    "api:follow-up-review-done": Spec("review", ("POST",), {"note": "Reviewed: call again."}),
+    # the limitation period and the debtor's acknowledgements of the debt
+    "api:case-limitation": Spec("case"),
+    "api:case-acknowledgements": Spec(
+        "case",
+        ("GET", "POST"),
+        {
+            "form": "written",
+            "acknowledged_at": "2026-11-20T10:00:00+08:00",
+            "statement": "I owe it and will pay.",
+            "evidence": {"name": "ack.pdf", "content_base64": "JVBERi0xLjQKJSVFT0YK"},
+        },
+    ),
 }
 # Read by the audience only once the visit has started (the world's visit is notified, not on site):
 # tests/api/test_user_stages.py reads it on a visit under way.
@@ -130,6 +143,7 @@ OUTSIDERS = {
     "notice": ["other_agent", "other_supervisor", "other_team_agent"],
     "agreement": ["other_agent", "other_supervisor", "other_team_agent"],
     "follow_up": ["other_agent", "other_supervisor", "other_team_agent"],
+    "review": ["other_agent", "other_supervisor", "other_team_agent"],
 }
 AUDIENCE = {
     "case": ["supervisor", "agent", "compliance_officer"],
@@ -195,6 +209,9 @@ def world(signed_in, verified_case, home, agent, other_agent, supervisor):  # ty
         "notice": notice,
         "agreement": agreement,
         "follow_up": follow_up,
+        "review": FollowUpReview.objects.get(
+            pk=agreement_services.reviews_schedule(today=dt.date(2026, 11, 23) + dt.timedelta(days=60))[0]
+        ),
     }
 
 

@@ -354,7 +354,7 @@ def test_unknown_transition_is_404(case, agent):
     assert signed_in(agent).post(reverse("cases:case-transition", args=[case.pk, "close"])).status_code == 404
 
 
-CASE_PAGE_QUERIES = 12
+CASE_PAGE_QUERIES = 15
 
 
 def _detail_queries(client: Client, case: Case) -> int:
@@ -386,13 +386,15 @@ def _add_facts(case: Case, actor, n: int) -> None:  # type: ignore[no-untyped-de
 def test_detail_query_count_does_not_grow_with_the_facts(
     request, case, agent, role, django_assert_max_num_queries
 ):
-    # 12 at most (CASE_PAGE_QUERIES): session, user, user and group permissions, the content type
+    # 15 at most (CASE_PAGE_QUERIES): session, user, user and group permissions, the content type
     # (guardian, cold cache; not for compliance officers, who see every case), the case with its
     # debtor/creditor/mandate/supervisor/team/identity checker joined, ONE bundle of every list the page
     # shows (phones, addresses, documents, assignments, assessments, visits, the timeline's events,
     # history and actors, complaints, the legal hold, the assignable agents, the user's object
     # permissions on the case), the user's roles (navigation), the repayment section's one bundle
-    # (agreements/templatetags), and the session renewal (savepoint, update, release).
+    # (agreements/templatetags), the limitation section's three (the case's current rule pack, ONE
+    # bundle of the latest event of every kind that restarts the period, the acknowledgements listed),
+    # and the session renewal (savepoint, update, release).
     make_verifiable(case, agent)
     client = signed_in(request.getfixturevalue(role))
     client.get(detail_url(case))  # process-wide caches warm (guardian's permission content types)

@@ -161,7 +161,7 @@ def test_a_decision_keeps_the_pack_version_it_used(facts, pack, agent, case):
             for f in RulePack._meta.concrete_fields
             if f.name not in {"id", "version", "created_at"}
         },
-        version=2,
+        version=99,
     )
     decision.refresh_from_db()
     assert decision.pack.version == 1

@@ -42,6 +42,9 @@ def form_data(pack: RulePack, **changes) -> dict:  # type: ignore[no-untyped-def
         "agreement_grace_days": pack.agreement_grace_days,
         "promise_grace_days": pack.promise_grace_days,
         "overridable": list(pack.overridable),
+        "limitation_interrupted_by": list(pack.limitation_interrupted_by),
+        "gentler_attempts": pack.gentler_attempts,
+        "gentler_window_days": pack.gentler_window_days,
     }
     if pack.notice_required:
         data["notice_required"] = "on"
@@ -52,6 +55,12 @@ def form_data(pack: RulePack, **changes) -> dict:  # type: ignore[no-untyped-def
 @pytest.fixture
 def cn():  # type: ignore[no-untyped-def]
     return RulePack.objects.get(code="cn-default", version=1)
+
+
+@pytest.fixture
+def cn_current():  # type: ignore[no-untyped-def]
+    """The shipped pack's current version (2: migration 0010's limitation and GENTLER_FIRST)."""
+    return RulePack.objects.filter(code="cn-default").order_by("-version").first()
 
 
 # --- the pack list and detail ----------------------------------------------------------------------
@@ -92,7 +101,7 @@ def test_only_compliance_officers_reach_the_copy_and_version_forms(request, role
     ]:
         assert client.get(url).status_code == 404
         assert client.post(url, form_data(cn, code="mine", name="Mine", min_agents=3)).status_code == 404
-    assert RulePack.objects.count() == 3
+    assert RulePack.objects.count() == 6  # the three shipped packs, versions 1 and 2
     assert audit_actions_since(head) == []
     body = client.get(reverse("compliance:rulepack-detail", args=["cn-default", 1])).content.decode()
     assert "Create a stricter copy" not in body
@@ -106,11 +115,11 @@ def test_the_list_marks_the_current_version_and_the_creditors(compliance_officer
     response = client.get(reverse("compliance:rulepack-list"))
 
     families = {f.code: f for f in response.context["families"]}
-    assert families["cn-default"].current.version == 2
+    assert families["cn-default"].current.version == 3
     assert [c.name for c in families["us"].creditors] == ["Boston Lending"]
     body = response.content.decode()
     assert "Bind a creditor to a pack" in body
-    assert reverse("compliance:rulepack-detail", args=["cn-default", 2]) in body
+    assert reverse("compliance:rulepack-detail", args=["cn-default", 3]) in body
 
 
 def test_list_queries_are_bounded(compliance_officer, django_assert_max_num_queries):
@@ -214,21 +223,24 @@ def test_a_taken_code_is_a_field_error(compliance_officer, cn):
     assert "code" in response.context["form"].errors
 
 
-def test_new_version(compliance_officer, cn):
+def test_new_version(compliance_officer, cn_current):
     client = signed_in(compliance_officer)
     url = reverse("compliance:rulepack-new-version", args=["cn-default"])
     assert client.get(url).context["form"].initial["min_agents"] == 2
 
-    response = client.post(url, form_data(cn, min_agents=3))
+    response = client.post(url, form_data(cn_current, min_agents=3))
 
-    assert response["Location"] == reverse("compliance:rulepack-detail", args=["cn-default", 2])
-    assert RulePack.objects.get(code="cn-default", version=2).min_agents == 3
-    assert RulePack.objects.get(code="cn-default", version=1).min_agents == 2
+    assert response["Location"] == reverse("compliance:rulepack-detail", args=["cn-default", 3])
+    new = RulePack.objects.get(code="cn-default", version=3)
+    assert new.min_agents == 3
+    assert set(new.limitation_interrupted_by) == set(cn_current.limitation_interrupted_by)
+    assert new.gentler_attempts == cn_current.gentler_attempts
+    assert RulePack.objects.get(code="cn-default", version=2).min_agents == 2
 
 
-def test_new_version_without_a_change_is_a_form_error(compliance_officer, cn):
+def test_new_version_without_a_change_is_a_form_error(compliance_officer, cn_current):
     response = signed_in(compliance_officer).post(
-        reverse("compliance:rulepack-new-version", args=["cn-default"]), form_data(cn)
+        reverse("compliance:rulepack-new-version", args=["cn-default"]), form_data(cn_current)
     )
     assert response.status_code == 200
     assert "Nothing changed" in str(response.context["form"].non_field_errors())

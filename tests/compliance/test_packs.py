@@ -20,6 +20,10 @@ from visits.selectors import current_pack
 
 pytestmark = pytest.mark.django_db
 
+# The shipped packs: cn-default, us and uk, each in version 1 (migration 0004) and version 2 (0010:
+# limitation interruptions and GENTLER_FIRST).
+SHIPPED_ROWS = 6
+
 
 @pytest.fixture
 def cn():  # type: ignore[no-untyped-def]
@@ -157,7 +161,7 @@ def test_only_compliance_officers_create_or_version_packs(request, cn, role):
         pack_create_stricter_copy(base=cn, code="mine", name="Mine", changes={}, actor=user)
     with pytest.raises(PermissionRefused):
         pack_new_version(pack_code="cn-default", changes={"min_agents": 3}, actor=user)
-    assert RulePack.objects.count() == 3
+    assert RulePack.objects.count() == SHIPPED_ROWS
     assert audit_actions_since(head) == []
 
 
@@ -173,17 +177,17 @@ def test_a_new_version_is_a_new_row_and_the_old_one_stays(cn, compliance_officer
     )
     v3 = pack_new_version(pack_code="cn-default", changes={"min_agents": 3}, actor=compliance_officer)
 
-    assert (v2.version, v3.version) == (2, 3)
+    assert (v2.version, v3.version) == (3, 4)
     assert v3.contact_window_end == dt.time(21)  # built on the newest version
     assert v3.created_by == compliance_officer
     cn.refresh_from_db()
     assert parameters_of(cn) == before
     assert current_pack("cn-default") == v3
-    assert "changed in v2" in v2.sources["contact_window"]
+    assert "changed in v3" in v2.sources["contact_window"]
     assert audit_actions_since(head) == ["rulepack.versioned", "rulepack.versioned"]
     event = audit_events_since(head)[1]
-    assert event.data["previous"] == 2
-    assert event.data["version"] == 3
+    assert event.data["previous"] == 3
+    assert event.data["version"] == 4
     assert event.data["changed"] == ["min_agents"]
     assert event.object_id == str(v3.pk)
 
@@ -221,14 +225,14 @@ def test_version_refusals(compliance_officer, code, changes, expected):
         pack_new_version(pack_code=code, changes=changes, actor=compliance_officer)
     assert error.value.codes == [expected]
     assert audit_actions_since(head) == []
-    assert RulePack.objects.count() == 3
+    assert RulePack.objects.count() == SHIPPED_ROWS
 
 
 def test_families_group_versions_and_creditors(cn, compliance_officer, creditor):
     pack_new_version(pack_code="cn-default", changes={"min_agents": 3}, actor=compliance_officer)
     families = {f.code: f for f in pack_families()}
-    assert [p.version for p in families["cn-default"].versions] == [2, 1]
-    assert families["cn-default"].current.version == 2
+    assert [p.version for p in families["cn-default"].versions] == [3, 2, 1]
+    assert families["cn-default"].current.version == 3
     assert creditor in families["cn-default"].creditors
     assert families["us"].creditors == []
 
@@ -249,7 +253,7 @@ def test_bind_a_creditor(request, creditor, role):
     assert audit_actions_since(head) == ["creditor.rule_pack_bound"]
     (event,) = audit_events_since(head)
     assert (event.object_type, event.object_id) == ("cases.creditor", str(creditor.pk))
-    assert event.data == {"creditor": creditor.code, "from": "cn-default", "to": "uk", "current_version": 1}
+    assert event.data == {"creditor": creditor.code, "from": "cn-default", "to": "uk", "current_version": 2}
 
 
 @pytest.mark.parametrize("role", ["supervisor", "agent"])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cases import services as case_services
-from tests.factories import TODAY, make_verifiable
+from tests.factories import TODAY, gentler_channels_tried, make_verifiable
 from tests.visits.factories import local, verified_home
 from visits import services
 from visits.models import Visit
@@ -27,6 +27,9 @@ CHECKLIST = ["loan_contract", "repayment_records", "authorization_letter", "work
 def verified_case(case, agent):  # type: ignore[no-untyped-def]
     make_verifiable(case, agent)
     case_services.case_verify(case=case, actor=agent, today=TODAY)
+    # GENTLER_FIRST: a letter, a call and an SMS in the three days before NOW (inside the pack's 14 days
+    # of NOW and of the tests' frozen clock alike), so that a visit may be planned.
+    gentler_channels_tried(case, agent, before=NOW)
     case.refresh_from_db()
     return case
 

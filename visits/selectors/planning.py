@@ -11,12 +11,23 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from compliance.limitation import limitation_facts
 from compliance.models import Complaint, RuleDecision, RulePack
 from compliance.rules import AgentFacts, CaseFacts, VisitFacts
 
 from .. import policies
-from ..models import ContactResult, Notice, NoticeAnswer, Visit, VisitAgent, VisitState
+from ..models import (
+    Channel,
+    ContactAttempt,
+    ContactResult,
+    Notice,
+    NoticeAnswer,
+    Visit,
+    VisitAgent,
+    VisitState,
+)
 
 
 def current_pack(code: str) -> RulePack:
@@ -75,6 +86,38 @@ def counted_visit_times(case: Any, *, exclude_visit_id: int | None = None) -> tu
     return tuple(sorted(set(planned) | set(met) | set(aborted)))
 
 
+# Attempts by other channels that count for GENTLER_FIRST: every channel but a visit, whatever the answer,
+# except a message that failed (it never reached anyone); contacts made for a visit (its notice) do not.
+GENTLER_CHANNELS = (
+    Channel.PHONE,
+    Channel.SMS,
+    Channel.LETTER,
+    Channel.EMAIL,
+    Channel.MESSAGING,
+    Channel.LAWYER_LETTER,
+)
+
+
+def gentler_contact_times(case: Any, *, pack: RulePack, until: dt.datetime) -> tuple[dt.datetime, ...]:
+    """When the debtor was tried by gentler channels in the pack's GENTLER_FIRST window up to `until`
+    (one query; nothing when the pack does not ask for any)."""
+    if not pack.gentler_attempts:
+        return ()
+    since = until - dt.timedelta(days=pack.gentler_window_days)
+    return tuple(
+        ContactAttempt.objects.filter(
+            case_id=case.pk,
+            channel__in=GENTLER_CHANNELS,
+            visit__isnull=True,
+            at__gte=since,
+            at__lte=until,
+        )
+        .exclude(result=ContactResult.FAILED)
+        .order_by("at")
+        .values_list("at", flat=True)
+    )
+
+
 def latest_accepted_notice(visit: Visit) -> Notice | None:
     """The notice that counts for the lead time: the earliest one that reached the debtor (given by
     the agent, or sent by the task; a queued or failed one has not) and was not refused."""
@@ -105,9 +148,11 @@ def visit_facts(
     checked_in_agents: tuple[int, ...] | None = None,
     place_consent: bool = False,
     hours_consent: bool = False,
+    now: dt.datetime | None = None,
 ) -> VisitFacts:
     debtor = case.debtor
     notice = latest_accepted_notice(visit) if visit is not None and visit.pk else None
+    pack = pack_for_case(case)
     return VisitFacts(
         window_start=window_start,
         window_end=window_end,
@@ -130,6 +175,8 @@ def visit_facts(
         notice_given_at=notice_reached_at(notice) if notice else None,
         checked_in_agents=checked_in_agents,
         at=at,
+        last_demand_on=limitation_facts(case=case, pack=pack).last_interruption_on,
+        gentler_contacts=gentler_contact_times(case, pack=pack, until=now or at or timezone.now()),
     )
 
 

@@ -164,6 +164,7 @@ def _evaluate_plan(
             end=window[1],
             visit=subject if isinstance(subject, Visit) else None,
             place_consent=place_consent,
+            now=now,
         ),
         pack=pack_for_case(case),
         obj=subject,

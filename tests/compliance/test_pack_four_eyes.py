@@ -393,3 +393,25 @@ def test_the_floor_is_shown_on_the_pack_page(compliance_officer):
     rows = {row["name"]: row for row in page.context["floor"]}
     assert rows["min_agents"]["source"] == "CBA guideline art. 22"
     assert "2" in rows["min_agents"]["bound"]
+
+
+def test_reason_and_note_come_back_escaped(compliance_officer, second_officer, creditor):
+    script = "<script>alert(1)</script>"
+    signed_in(compliance_officer).post(
+        reverse("compliance:rulepack-bind"), {"creditor": creditor.pk, "pack": "uk", "reason": script}
+    )
+    change = PackChangeRequest.objects.get()
+    other = signed_in(second_officer)
+    other.post(reverse("compliance:rulepack-change-decline", args=[change.pk]), {"note": script})
+    change.refresh_from_db()
+    assert (change.reason, change.decision_note, change.status) == (script, script, "rejected")
+    for url in (
+        reverse("compliance:rulepack-change-detail", args=[change.pk]),
+        reverse("compliance:rulepack-change-list"),
+    ):
+        html = other.get(url).content.decode()
+        assert script not in html, url
+    assert (
+        "&lt;script&gt;"
+        in other.get(reverse("compliance:rulepack-change-detail", args=[change.pk])).content.decode()
+    )

@@ -26,6 +26,8 @@ class CreditorAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "name", "default_supervisor", "settlement_approval_share")
     search_fields = ("code", "name")
     audit_fields = ("code", "settlement_approval_share")
+    # The rule pack is bound through compliance.packs.creditor_bind_pack (floors and four eyes), never here.
+    readonly_fields = ("rule_pack_code",)
 
 
 @admin.register(Mandate)

@@ -476,3 +476,64 @@ class Anonymization(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} anonymized {self.anonymized_at:%Y-%m-%d}"
+
+
+class PackChangeRequest(models.Model):
+    """A loosening of a rule pack, or a creditor's move to another jurisdiction's pack, waiting for a
+    second compliance officer (four eyes, docs/compliance.md). Nothing changes until it is approved:
+    approving creates the new `RulePack` version (or rebinds the creditor) in the same transaction."""
+
+    class Kind(models.TextChoices):
+        VERSION = "version", _("New version that loosens the pack")
+        BIND = "bind", _("Creditor moved to another pack")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second officer")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    pack_code = models.SlugField(_("rule pack"), max_length=40)
+    # VERSION: the version in force when asked (approval is refused if another version came first) and
+    # the changed parameters (JSON-safe: times as HH:MM). BIND: the creditor, its pack then and the new one.
+    base_version = models.PositiveIntegerField(_("version in force when asked"), null=True, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # Compliance holds no foreign key into a stage app (as `case_id` elsewhere here).
+    creditor_id = models.BigIntegerField(_("creditor"), null=True, blank=True)
+    from_pack_code = models.SlugField(_("pack before"), max_length=40, blank=True)
+    loosened = models.JSONField(_("what it loosens"), default=list, blank=True)
+    reason = models.TextField(_("reason"), max_length=2000)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True, max_length=2000)
+    result_pack = models.ForeignKey(
+        RulePack,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version created"),
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("rule-pack change request")
+        verbose_name_plural = _("rule-pack change requests")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.pack_code} ({self.status})"

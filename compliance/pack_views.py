@@ -19,13 +19,31 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 
 from . import packs, policies
 from .limitation import INTERRUPTIONS
-from .models import RuleDecision, RulePack
+from .models import PackChangeRequest, RuleDecision, RulePack
+from .pack_floors import floor_rows
 from .rules import CHECKS
+
+_REASON_HELP = gettext_lazy(
+    "Required when the change loosens anything or moves a creditor to another jurisdiction's pack: "
+    "a second compliance officer reads it before approving."
+)
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=gettext_lazy("Reason"),
+        help_text=_REASON_HELP,
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
 
 _FIELDS = [name for name in packs.PARAMETERS if name not in ("overridable", "limitation_interrupted_by")]
 
@@ -58,6 +76,12 @@ class PackParametersForm(forms.Form):
         return {name: self.cleaned_data[name] for name in packs.PARAMETERS}
 
 
+class NewVersionForm(PackParametersForm):
+    def __init__(self, *args: Any, pack: RulePack, **kwargs: Any) -> None:
+        super().__init__(*args, pack=pack, **kwargs)
+        self.fields["reason"] = _reason_field()
+
+
 class StricterCopyForm(PackParametersForm):
     def __init__(self, *args: Any, pack: RulePack, **kwargs: Any) -> None:
         super().__init__(*args, pack=pack, **kwargs)
@@ -80,15 +104,27 @@ class BindForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["creditor"].queryset = apps.get_model("cases", "Creditor").objects.order_by("code")  # type: ignore[attr-defined]
         self.fields["pack"].choices = [  # type: ignore[attr-defined]
-            (f.code, f"{f.current.name} ({f.code} v{f.current.version})") for f in packs.pack_families()
+            (f.code, f"{f.current.name} ({f.code} v{f.current.version}, {f.current.jurisdiction})")
+            for f in packs.pack_families()
         ]
+        self.fields["reason"] = _reason_field()
+
+
+class DecideForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        help_text=gettext_lazy("Required to reject; the requester reads it."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 def _form_errors(form: forms.Form, error: DomainError) -> None:
     """Each failure under its field when the form has it, else at the top; code and message shown."""
     for failure in error.failures:
         field = failure.field if failure.field in form.fields else None
-        form.add_error(field, f"{failure.message}")
+        form.add_error(field, f"{failure.code}: {failure.message}")
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -104,6 +140,7 @@ def pack_list(request: HttpRequest) -> HttpResponse:
             "families": packs.pack_families(),
             "can_manage": policies.can_manage_packs(request.user),
             "can_bind": policies.can_bind_creditor(request.user),
+            "pending": packs.pending_changes(),
         },
     )
 
@@ -127,6 +164,8 @@ def pack_detail(request: HttpRequest, code: str, version: int) -> HttpResponse:
             "creditors": packs.creditors_bound_to(code),
             "can_manage": policies.can_manage_packs(request.user),
             "can_view_decisions": policies.can_view_all_decisions(request.user),
+            "pending": packs.pending_changes_for(code),
+            "floor": floor_rows(pack.jurisdiction, {n: str(packs._label(n)) for n in packs.PARAMETERS}),
         },
     )
 
@@ -168,18 +207,30 @@ def pack_version(request: HttpRequest, code: str) -> HttpResponse:
     latest = packs.latest_version(code)
     if latest is None:
         raise Http404
-    form = PackParametersForm(request.POST or None, pack=latest)
+    form = NewVersionForm(request.POST or None, pack=latest)
     if request.method == "POST" and form.is_valid():
         try:
-            pack = packs.pack_new_version(pack_code=code, changes=form.changes(), actor=request.user)
+            result = packs.pack_new_version(
+                pack_code=code, changes=form.changes(), actor=request.user, reason=form.cleaned_data["reason"]
+            )
         except DomainError as error:
             _form_errors(form, error)
         else:
+            if isinstance(result, PackChangeRequest):
+                messages.warning(
+                    request,
+                    _(
+                        "This version loosens the pack: it waits for a second compliance officer's "
+                        "approval (request #%(pk)d). Nothing changed yet."
+                    )
+                    % {"pk": result.pk},
+                )
+                return redirect("compliance:rulepack-change-detail", pk=result.pk)
             messages.success(
                 request,
-                _("Rule pack %(code)s v%(version)d created.") % {"code": code, "version": pack.version},
+                _("Rule pack %(code)s v%(version)d created.") % {"code": code, "version": result.version},
             )
-            return redirect("compliance:rulepack-detail", code=code, version=pack.version)
+            return redirect("compliance:rulepack-detail", code=code, version=result.version)
     return render(
         request,
         "compliance/rulepack_form.html",
@@ -189,7 +240,9 @@ def pack_version(request: HttpRequest, code: str) -> HttpResponse:
             "title": _("New version of %(pack)s") % {"pack": latest},
             "intro": _(
                 "The current version stays as it is; decisions already taken keep pointing at it. "
-                "Creditors bound to this code follow the new version from now on."
+                "Creditors bound to this code follow the new version from now on. A version that "
+                "loosens anything waits for a second compliance officer; none may go below the "
+                "jurisdiction's floor."
             ),
         },
     )
@@ -201,21 +254,112 @@ def creditor_bind(request: HttpRequest) -> HttpResponse:
     form = BindForm(request.POST or None, initial={"creditor": request.GET.get("creditor")})
     if request.method == "POST" and form.is_valid():
         try:
-            creditor = packs.creditor_bind_pack(
+            result = packs.creditor_bind_pack(
                 creditor=form.cleaned_data["creditor"],
                 pack_code=form.cleaned_data["pack"],
                 actor=request.user,
+                reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
             _form_errors(form, error)
         else:
+            if isinstance(result, PackChangeRequest):
+                messages.warning(
+                    request,
+                    _(
+                        "This move waits for a second compliance officer's approval (request #%(pk)d); "
+                        "the creditor keeps its pack until then."
+                    )
+                    % {"pk": result.pk},
+                )
+                return redirect("compliance:rulepack-change-detail", pk=result.pk)
             messages.success(
                 request,
                 _("%(creditor)s now follows the rule pack %(code)s.")
-                % {"creditor": creditor.name, "code": creditor.rule_pack_code},
+                % {"creditor": result.name, "code": result.rule_pack_code},
             )
             return redirect("compliance:rulepack-list")
     return render(request, "compliance/rulepack_bind.html", {"form": form})
+
+
+# --- four eyes: pending rule-pack changes ---------------------------------------------------------
+
+
+def change_list(request: HttpRequest) -> HttpResponse:
+    if not policies.can_view_packs(request.user):
+        raise Http404
+    return render(
+        request,
+        "compliance/rulepack_change_list.html",
+        {"pending": packs.pending_changes(), "recent": packs.decided_changes(size=20)},
+    )
+
+
+def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if not policies.can_view_packs(request.user):
+        raise Http404
+    change = get_object_or_404(
+        PackChangeRequest.objects.select_related("requested_by", "decided_by", "result_pack"), pk=pk
+    )
+    return _change_page(request, change, DecideForm())
+
+
+def _change_page(request: HttpRequest, change: PackChangeRequest, form: forms.Form) -> HttpResponse:
+    pending = change.status == PackChangeRequest.Status.PENDING
+    return render(
+        request,
+        "compliance/rulepack_change_detail.html",
+        {
+            "change": change,
+            "rows": packs.change_rows(change),
+            "creditor": packs.creditor_of(change),
+            "form": form,
+            "can_approve": pending and policies.can_approve_pack_change(request.user, change),
+            "can_reject": pending and policies.can_approve_pack_change(request.user, change),
+            "can_withdraw": pending and change.requested_by_id == request.user.pk,
+            "own": change.requested_by_id == request.user.pk,
+        },
+    )
+
+
+def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
+    if not policies.can_view_packs(request.user):
+        raise Http404
+    change = get_object_or_404(PackChangeRequest.objects.select_related("requested_by"), pk=pk)
+    if not (policies.can_manage_packs(request.user) or change.requested_by_id == request.user.pk):
+        raise Http404
+    form = DecideForm(request.POST)
+    if form.is_valid():
+        try:
+            if approve:
+                packs.pack_change_approve(change=change, actor=request.user, note=form.cleaned_data["note"])
+            else:
+                change = packs.pack_change_decline(
+                    change=change, actor=request.user, note=form.cleaned_data["note"]
+                )
+        except DomainError as error:
+            for failure in error.failures:
+                form.add_error(
+                    "note" if failure.field == "note" else None, f"{failure.code}: {failure.message}"
+                )
+        else:
+            if approve:
+                messages.success(request, _("Approved: the change is in force."))
+            else:
+                messages.success(request, _("The change was closed without effect."))
+            return redirect("compliance:rulepack-change-detail", pk=pk)
+    change.refresh_from_db()
+    return _change_page(request, change, form)
+
+
+@require_POST
+def change_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, approve=True)
+
+
+@require_POST
+def change_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, approve=False)
 
 
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:

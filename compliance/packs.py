@@ -19,6 +19,14 @@ What "at least as strict" means, parameter by parameter (one `Failure` per field
 - overridable checks: may be fewer, never more (each extra override is a way around a refusal);
 - jurisdiction: the base's.
 
+Floors and four eyes (docs/compliance.md): no version, copy or approval goes below its jurisdiction's
+floor (`compliance.pack_floors`, refused with `PACK_BELOW_FLOOR` naming the field). A new version that
+tightens or keeps every parameter takes effect at once; one that loosens anything relative to the
+version in force, and binding a creditor to another jurisdiction's pack (or to a less strict one),
+become a pending `PackChangeRequest` that a second compliance officer approves or rejects; the
+requester never approves their own. `pack_new_version` and `creditor_bind_pack` return either what
+took effect (the new `RulePack`, the creditor) or the pending request.
+
 Compliance is the floor of the dependency graph: it never imports a stage app. A creditor is accepted
 duck-typed, and creditors are read through `apps.get_model("cases", "Creditor")`.
 """
@@ -32,14 +40,16 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError, Failure, PermissionRefused
 
 from . import audit
 from .limitation import INTERRUPTIONS
-from .models import RulePack
-from .policies import can_bind_creditor, can_manage_packs
+from .models import PackChangeRequest, RulePack
+from .pack_floors import below_floor
+from .policies import can_approve_pack_change, can_bind_creditor, can_manage_packs
 from .rules import CHECKS
 
 SOURCE_PACKS = _("FieldLedger rule packs: a copy or version is never less strict than its base")
@@ -361,6 +371,60 @@ def _require(allowed: bool, message: Any) -> None:
         raise PermissionRefused.because(message)
 
 
+def _labels() -> dict[str, str]:
+    return {name: _label(name) for name in PARAMETERS}
+
+
+def _floor_failures(pack: RulePack) -> list[Failure]:
+    return below_floor(jurisdiction=pack.jurisdiction, values=parameters_of(pack), labels=_labels())
+
+
+def _untrace(values: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of `_trace` for the parameters a request stores (times back from HH:MM)."""
+    return {
+        k: (dt.time.fromisoformat(v) if k in {"contact_window_start", "contact_window_end"} else v)
+        for k, v in values.items()
+    }
+
+
+def _reason_failures(reason: str) -> list[Failure]:
+    if (reason or "").strip():
+        return []
+    return [
+        Failure(
+            "PACK_REASON_REQUIRED",
+            _(
+                "Reason: say why the pack may be loosened; a second compliance officer reads it before approving."
+            ),
+            SOURCE_PACKS,
+            "reason",
+        )
+    ]
+
+
+def _unknown(pack_code: str, field: str) -> DomainError:
+    return DomainError(
+        [
+            Failure(
+                "PACK_UNKNOWN",
+                _("There is no rule pack “%(code)s”.") % {"code": pack_code},
+                SOURCE_PACKS,
+                field,
+            )
+        ]
+    )
+
+
+def _build_version(latest: RulePack, clean: dict[str, Any], created_by: Any) -> RulePack:
+    pack = _copy_of(latest, **clean)
+    pack.version, pack.created_by = latest.version + 1, created_by
+    pack.sources = {
+        **(latest.sources or {}),
+        **{SOURCE_KEYS[k]: f"policy: changed in v{pack.version}" for k in clean},
+    }
+    return pack
+
+
 # --- services -------------------------------------------------------------------------------------
 
 
@@ -392,7 +456,7 @@ def pack_create_stricter_copy(
         **{SOURCE_KEYS[k]: f"policy: stricter than {base.code} v{base.version}" for k in clean},
     }
     if not failures:
-        failures += _validated(pack)
+        failures += _validated(pack) or _floor_failures(pack)
     if failures:
         raise DomainError(failures)
     pack.save()
@@ -412,24 +476,19 @@ def pack_create_stricter_copy(
 
 
 @transaction.atomic
-def pack_new_version(*, pack_code: str, changes: dict[str, Any], actor: Any) -> RulePack:
+def pack_new_version(
+    *, pack_code: str, changes: dict[str, Any], actor: Any, reason: str = ""
+) -> RulePack | PackChangeRequest:
     """A new row `version + 1` of `pack_code` with `changes`; the old rows stay as they were.
 
-    A copy's new version stays at least as strict as the pack it was copied from."""
+    A copy's new version stays at least as strict as the pack it was copied from; no version goes
+    below its jurisdiction's floor. A version that loosens anything relative to the version in force
+    is not created: a pending `PackChangeRequest` (with `reason`) waits for a second officer."""
     _require(can_manage_packs(actor), _("Only a compliance officer may create rule packs."))
     # Lock the newest version: two officers versioning at once get versions n+1 and n+2, in order.
     latest = RulePack.objects.select_for_update().filter(code=pack_code).order_by("-version").first()
     if latest is None:
-        raise DomainError(
-            [
-                Failure(
-                    "PACK_UNKNOWN",
-                    _("There is no rule pack “%(code)s”.") % {"code": pack_code},
-                    SOURCE_PACKS,
-                    "code",
-                )
-            ]
-        )
+        raise _unknown(pack_code, "code")
     clean, failures = _check_changes(changes)
     clean = _differing(latest, clean)
     if not clean and not failures:
@@ -442,50 +501,94 @@ def pack_new_version(*, pack_code: str, changes: dict[str, Any], actor: Any) -> 
         )
     if latest.based_on is not None:
         failures += less_strict(base=latest.based_on, values=clean)
-    pack = _copy_of(latest, **clean)
-    pack.version, pack.created_by = latest.version + 1, actor
-    pack.sources = {
-        **(latest.sources or {}),
-        **{SOURCE_KEYS[k]: f"policy: changed in v{pack.version}" for k in clean},
-    }
+    pack = _build_version(latest, clean, actor)
     if not failures:
-        failures += _validated(pack)
+        failures += _validated(pack) or _floor_failures(pack)
+    loosened = [] if failures else less_strict(base=latest, values=clean)
+    if loosened:
+        failures += _reason_failures(reason)
     if failures:
         raise DomainError(failures)
+    if loosened:
+        change = PackChangeRequest.objects.create(
+            kind=PackChangeRequest.Kind.VERSION,
+            pack_code=pack_code,
+            base_version=latest.version,
+            changes=_trace(clean),
+            loosened=sorted({f.field for f in loosened}),
+            reason=reason.strip(),
+            requested_by=actor,
+        )
+        audit.record(
+            actor=actor,
+            action="rulepack.change_requested",
+            obj=change,
+            data={
+                "request": change.pk,
+                "kind": change.kind,
+                "code": pack_code,
+                "base_version": latest.version,
+                "changed": sorted(clean),
+                "loosened": change.loosened,
+                "requested_by": actor.pk,
+            },
+        )
+        return change
+    return _save_version(pack, previous=latest, actor=actor, changed=clean)
+
+
+def _save_version(
+    pack: RulePack, *, previous: RulePack, actor: Any, changed: dict[str, Any], approval: Any = None
+) -> RulePack:
     pack.save()
-    audit.record(
-        actor=actor,
-        action="rulepack.versioned",
-        obj=pack,
-        data={
-            "code": pack.code,
-            "version": pack.version,
-            "previous": latest.version,
-            "changed": sorted(clean),
-            "parameters": _trace(parameters_of(pack)),
-        },
-    )
+    data: dict[str, Any] = {
+        "code": pack.code,
+        "version": pack.version,
+        "previous": previous.version,
+        "changed": sorted(changed),
+        "parameters": _trace(parameters_of(pack)),
+    }
+    if approval is not None:
+        data |= {
+            "request": approval.pk,
+            "requested_by": approval.requested_by_id,
+            "approved_by": approval.decided_by_id,
+        }
+    audit.record(actor=actor, action="rulepack.versioned", obj=pack, data=data)
     return pack
 
 
+def _binding_loosens(*, old_code: str, new: RulePack) -> list[Failure]:
+    """Why moving from `old_code`'s current version to `new` needs a second officer ([] when not)."""
+    old = latest_version(old_code)
+    if old is None:
+        return []
+    if old.jurisdiction != new.jurisdiction:
+        return [
+            Failure(
+                "PACK_OTHER_JURISDICTION",
+                _("The creditor moves from a %(old)s pack to a %(new)s pack.")
+                % {"old": old.jurisdiction, "new": new.jurisdiction},
+                SOURCE_PACKS,
+                "jurisdiction",
+            )
+        ]
+    values = {name: getattr(new, name) for name in PARAMETERS} | {"overridable": list(new.overridable or [])}
+    return less_strict(base=old, values=values)
+
+
 @transaction.atomic
-def creditor_bind_pack(*, creditor: Any, pack_code: str, actor: Any) -> Any:
-    """Bind a creditor to a pack code: its cases follow the code's current version from now on."""
+def creditor_bind_pack(*, creditor: Any, pack_code: str, actor: Any, reason: str = "") -> Any:
+    """Bind a creditor to a pack code: its cases follow the code's current version from now on.
+
+    A move to another jurisdiction's pack, or to a pack less strict than the one in force, becomes a
+    pending `PackChangeRequest` (returned) for a second compliance officer."""
     _require(
         can_bind_creditor(actor), _("Only an administrator or a compliance officer may bind a rule pack.")
     )
     current = latest_version(pack_code)
     if current is None:
-        raise DomainError(
-            [
-                Failure(
-                    "PACK_UNKNOWN",
-                    _("There is no rule pack “%(code)s”.") % {"code": pack_code},
-                    SOURCE_PACKS,
-                    "pack",
-                )
-            ]
-        )
+        raise _unknown(pack_code, "pack")
     creditor = type(creditor)._default_manager.select_for_update().get(pk=creditor.pk)
     old = creditor.rule_pack_code
     if old == pack_code:
@@ -500,14 +603,267 @@ def creditor_bind_pack(*, creditor: Any, pack_code: str, actor: Any) -> Any:
                 )
             ]
         )
+    loosened = _binding_loosens(old_code=old, new=current)
+    if not loosened:
+        return _bind(creditor, pack_code=pack_code, current=current, actor=actor, old=old)
+    if PackChangeRequest.objects.filter(
+        kind=PackChangeRequest.Kind.BIND, creditor_id=creditor.pk, status=PackChangeRequest.Status.PENDING
+    ).exists():
+        raise DomainError(
+            [
+                Failure(
+                    "PACK_CHANGE_PENDING",
+                    _("A change of %(creditor)s's rule pack is already waiting for approval.")
+                    % {"creditor": creditor.name},
+                    SOURCE_PACKS,
+                    "pack",
+                )
+            ]
+        )
+    failures = _reason_failures(reason)
+    if failures:
+        raise DomainError(failures)
+    change = PackChangeRequest.objects.create(
+        kind=PackChangeRequest.Kind.BIND,
+        pack_code=pack_code,
+        creditor_id=creditor.pk,
+        from_pack_code=old,
+        loosened=sorted({f.field for f in loosened}),
+        reason=reason.strip(),
+        requested_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        action="rulepack.change_requested",
+        obj=change,
+        data={
+            "request": change.pk,
+            "kind": change.kind,
+            "creditor": creditor.code,
+            "from": old,
+            "to": pack_code,
+            "loosened": change.loosened,
+            "requested_by": actor.pk,
+        },
+    )
+    return change
+
+
+def _bind(
+    creditor: Any, *, pack_code: str, current: RulePack, actor: Any, old: str, approval: Any = None
+) -> Any:
     creditor.rule_pack_code = pack_code
     creditor.full_clean()
     creditor._history_user = actor
     creditor.save()
+    data: dict[str, Any] = {
+        "creditor": creditor.code,
+        "from": old,
+        "to": pack_code,
+        "current_version": current.version,
+    }
+    if approval is not None:
+        data |= {
+            "request": approval.pk,
+            "requested_by": approval.requested_by_id,
+            "approved_by": approval.decided_by_id,
+        }
+    audit.record(actor=actor, action="creditor.rule_pack_bound", obj=creditor, data=data)
+    return creditor
+
+
+# --- four eyes: approving or declining a pending change -------------------------------------------
+
+
+def pending_changes() -> list[PackChangeRequest]:
+    """Every change waiting for a second officer, oldest first (the workspace and the pack pages)."""
+    return list(
+        PackChangeRequest.objects.filter(status=PackChangeRequest.Status.PENDING)
+        .select_related("requested_by")
+        .order_by("requested_at", "pk")
+    )
+
+
+def pending_changes_for(code: str) -> list[PackChangeRequest]:
+    return [c for c in pending_changes() if c.pack_code == code or c.from_pack_code == code]
+
+
+def decided_changes(*, size: int = 20) -> list[PackChangeRequest]:
+    return list(
+        PackChangeRequest.objects.exclude(status=PackChangeRequest.Status.PENDING)
+        .select_related("requested_by", "decided_by", "result_pack")
+        .order_by("-decided_at", "-pk")[:size]
+    )
+
+
+def creditor_of(change: PackChangeRequest) -> Any:
+    if change.creditor_id is None:
+        return None
+    Creditor = apps.get_model("cases", "Creditor")
+    return Creditor.objects.filter(pk=change.creditor_id).only("pk", "code", "name").first()
+
+
+def change_rows(change: PackChangeRequest) -> list[dict[str, Any]]:
+    """What the request changes, parameter by parameter: the value in force, the one asked for, and
+    whether it loosens (for the approver's page)."""
+    if change.kind == PackChangeRequest.Kind.VERSION:
+        base = RulePack.objects.filter(code=change.pack_code, version=change.base_version).first()
+        asked = change.changes
+    else:
+        base = latest_version(change.from_pack_code)
+        new = latest_version(change.pack_code)
+        asked = _trace(parameters_of(new)) if new else {}
+    before = _trace(parameters_of(base)) if base else {}
+    rows = []
+    for name in PARAMETERS:
+        if name not in asked or asked[name] == before.get(name):
+            continue
+        rows.append(
+            {
+                "name": name,
+                "label": _label(name),
+                "before": before.get(name, ""),
+                "after": asked[name],
+                "loosens": name in change.loosened,
+            }
+        )
+    return rows
+
+
+def _locked_pending(change: PackChangeRequest) -> PackChangeRequest:
+    change = PackChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.status != PackChangeRequest.Status.PENDING:
+        raise DomainError(
+            [
+                Failure(
+                    "PACK_CHANGE_DECIDED",
+                    _("This change was already decided (%(status)s).")
+                    % {"status": change.get_status_display()},
+                    SOURCE_PACKS,
+                )
+            ]
+        )
+    return change
+
+
+def _stale(message: Any) -> DomainError:
+    return DomainError([Failure("PACK_CHANGE_STALE", message, SOURCE_PACKS)])
+
+
+@transaction.atomic
+def pack_change_approve(*, change: PackChangeRequest, actor: Any, note: str = "") -> Any:
+    """The second officer's approval: the version is created (or the creditor rebound) now, with the
+    requester and the approver in the audit trail. Returns the new `RulePack` or the creditor."""
+    _require(can_manage_packs(actor), _("Only a compliance officer may approve a rule-pack change."))
+    change = _locked_pending(change)
+    if not can_approve_pack_change(actor, change):
+        raise DomainError(
+            [
+                Failure(
+                    "FOUR_EYES_SAME_PERSON",
+                    _("You asked for this change: a second compliance officer must approve it."),
+                    SOURCE_PACKS,
+                )
+            ]
+        )
+    change.status = PackChangeRequest.Status.APPROVED
+    change.decided_by, change.decided_at, change.decision_note = actor, timezone.now(), (note or "").strip()
+    if change.kind == PackChangeRequest.Kind.VERSION:
+        result = _approve_version(change, actor)
+        change.result_pack = result
+    else:
+        result = _approve_bind(change, actor)
+    change.save()
     audit.record(
         actor=actor,
-        action="creditor.rule_pack_bound",
-        obj=creditor,
-        data={"creditor": creditor.code, "from": old, "to": pack_code, "current_version": current.version},
+        action="rulepack.change_approved",
+        obj=change,
+        data={
+            "request": change.pk,
+            "kind": change.kind,
+            "code": change.pack_code,
+            "requested_by": change.requested_by_id,
+            "approved_by": actor.pk,
+            "version": change.result_pack.version if change.result_pack else None,
+        },
     )
-    return creditor
+    return result
+
+
+def _approve_version(change: PackChangeRequest, actor: Any) -> RulePack:
+    latest = RulePack.objects.select_for_update().filter(code=change.pack_code).order_by("-version").first()
+    if latest is None:
+        raise _unknown(change.pack_code, "")
+    if latest.version != change.base_version:
+        raise _stale(
+            _(
+                "The pack has changed since this was asked (v%(asked)s, now v%(now)s): reject it and ask "
+                "again on the version in force."
+            )
+            % {"asked": change.base_version, "now": latest.version}
+        )
+    clean = _untrace(change.changes)
+    pack = _build_version(latest, clean, change.requested_by)
+    failures = (less_strict(base=latest.based_on, values=clean) if latest.based_on else []) or (
+        _validated(pack) or _floor_failures(pack)
+    )
+    if failures:
+        raise DomainError(failures)
+    return _save_version(pack, previous=latest, actor=actor, changed=clean, approval=change)
+
+
+def _approve_bind(change: PackChangeRequest, actor: Any) -> Any:
+    Creditor = apps.get_model("cases", "Creditor")
+    creditor = Creditor._default_manager.select_for_update().get(pk=change.creditor_id)
+    if creditor.rule_pack_code != change.from_pack_code:
+        raise _stale(
+            _("%(creditor)s no longer follows %(code)s: reject this and ask again.")
+            % {"creditor": creditor.name, "code": change.from_pack_code}
+        )
+    current = latest_version(change.pack_code)
+    if current is None:
+        raise _unknown(change.pack_code, "")
+    return _bind(
+        creditor,
+        pack_code=change.pack_code,
+        current=current,
+        actor=actor,
+        old=change.from_pack_code,
+        approval=change,
+    )
+
+
+@transaction.atomic
+def pack_change_decline(*, change: PackChangeRequest, actor: Any, note: str = "") -> PackChangeRequest:
+    """The requester withdraws their own request; another compliance officer rejects it with a note."""
+    change = _locked_pending(change)
+    own = change.requested_by_id == getattr(actor, "pk", None)
+    _require(own or can_manage_packs(actor), _("Only a compliance officer may reject a rule-pack change."))
+    note = (note or "").strip()
+    if not own and not note:
+        raise DomainError(
+            [
+                Failure(
+                    "PACK_NOTE_REQUIRED",
+                    _("Note: say why the change is rejected; the requester reads it."),
+                    SOURCE_PACKS,
+                    "note",
+                )
+            ]
+        )
+    change.status = PackChangeRequest.Status.WITHDRAWN if own else PackChangeRequest.Status.REJECTED
+    change.decided_by, change.decided_at, change.decision_note = actor, timezone.now(), note
+    change.save()
+    audit.record(
+        actor=actor,
+        action="rulepack.change_withdrawn" if own else "rulepack.change_rejected",
+        obj=change,
+        data={
+            "request": change.pk,
+            "kind": change.kind,
+            "code": change.pack_code,
+            "requested_by": change.requested_by_id,
+            "decided_by": actor.pk,
+        },
+    )
+    return change

@@ -112,3 +112,8 @@ def decision_visible_to(
     Case = apps.get_model("cases", "Case")
     case = Case.objects.filter(pk=decision.case_id).first()
     return case is not None and can_view_case(user, case)
+
+
+def can_approve_pack_change(user: Any, change: Any) -> bool:
+    """Four eyes: a compliance officer other than the one who asked for the change."""
+    return can_manage_packs(user) and change.requested_by_id != user.pk

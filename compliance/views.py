@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError
 from common.views import report_form_errors, report_refusal
 
-from . import alerts, audit, forms, policies, registry, search, selectors
+from . import alerts, audit, forms, packs, policies, registry, search, selectors
 from .models import Alert
 
 
@@ -51,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "now": now,
             "ack_form": forms.AlertAcknowledgeForm(),
             "can_acknowledge": policies.can_acknowledge_alerts(request.user),
+            "pack_changes": packs.pending_changes() if policies.can_view_packs(request.user) else [],
         },
     )
 

@@ -87,6 +87,12 @@ def compliance_officer(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def second_officer(db):  # type: ignore[no-untyped-def]
+    """Another compliance officer: the second pair of eyes on a rule-pack change."""
+    return UserFactory(username="co2", full_name="Officer Zhang", roles=[Role.COMPLIANCE_OFFICER])
+
+
+@pytest.fixture
 def administrator(db):  # type: ignore[no-untyped-def]
     return UserFactory(username="admin1", full_name="Admin Zhou", roles=[Role.ADMINISTRATOR])
 

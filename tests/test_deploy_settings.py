@@ -35,9 +35,25 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         PII_DIGEST_KEY=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="example.com",
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploycheck.sqlite3'}",
+        **REAL_MESSAGING,
     )
     env.update(overrides)
     return env
+
+
+# Real gateways and a real SMTP server: what production must name (README, "SMS gateways").
+REAL_MESSAGING = {
+    "SMS_BACKEND": "visits.sms.GatewayBackend",
+    "ALIYUN_SMS_ACCESS_KEY_ID": "LTAI-deploy-check",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET": "deploy-check-secret",
+    "ALIYUN_SMS_SIGN_NAME": "FieldLedger",
+    "ALIYUN_SMS_TEMPLATE_CODE": "SMS_000000",
+    "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+    "TWILIO_AUTH_TOKEN": "deploy-check-token",
+    "TWILIO_FROM": "+15005550006",
+    "TWILIO_STATUS_CALLBACK_URL": "https://example.com/visits/sms/receipts/twilio/",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+}
 
 
 def _dotenv_sets(name: str) -> bool:
@@ -58,6 +74,39 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "no issues" in output, output
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check_id"),
+    [
+        ({"SMS_BACKEND": "visits.sms.FileBackend"}, "visits.E010"),
+        ({"SMS_BACKEND": "visits.sms.ConsoleBackend"}, "visits.E010"),
+        ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "visits.E013"),
+        ({"TWILIO_AUTH_TOKEN": ""}, "visits.E012"),
+        ({"ALIYUN_SMS_TEMPLATE_CODE": ""}, "visits.E012"),
+        ({"TWILIO_STATUS_CALLBACK_URL": "http://example.com/visits/sms/receipts/twilio/"}, "visits.E012"),
+    ],
+)
+def test_production_refuses_simulated_or_incomplete_messaging(tmp_path, overrides, check_id):
+    env = _production_env(tmp_path, **overrides)
+
+    result = _manage("check", "--deploy", env=env)
+
+    assert result.returncode != 0
+    assert check_id in result.stderr + result.stdout
+
+
+def test_the_staging_switch_allows_simulated_messaging(tmp_path):
+    env = _production_env(
+        tmp_path,
+        SMS_BACKEND="visits.sms.FileBackend",
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        ALLOW_SIMULATED_MESSAGING="1",
+    )
+
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("secret", ["SECRET_KEY", "PII_DIGEST_KEY"])

@@ -35,6 +35,7 @@ from api import services as api_services
 from cases import services as case_services
 from cases.models import CaseDocument, DebtorAddress
 from compliance import exports, retention, search
+from compliance import packs as pack_services
 from compliance.alerts import alert_raise
 from compliance.models import AuditEvent, Complaint, RuleDecision, RulePack
 from tests.factories import JPEG_BYTES, PDF_BYTES, CreditorFactory, audit_head
@@ -127,6 +128,9 @@ SPECS: dict[str, Spec] = {
     ),
     "compliance:rulepack-new-version": Spec("pack", WORKSPACE, kwargs=lambda w: {"code": w["pack"].code}),
     "compliance:decision-detail": Spec("decision", CASE),
+    "compliance:rulepack-change-detail": Spec("pack_change", PACKS),
+    "compliance:rulepack-change-approve": Spec("pack_change", WORKSPACE),
+    "compliance:rulepack-change-decline": Spec("pack_change", WORKSPACE),
     # --- visits: planning, notices, contacts ---
     "visits:visit-plan": Spec("case", CASE),
     "visits:visit-detail": Spec("visit", CASE),
@@ -320,6 +324,9 @@ def world(request, all_roles, agent, supervisor, compliance_officer, django_capt
         ),
         "decision": RuleDecision.objects.filter(case_id=case.pk).order_by("pk").first(),
         "pack": RulePack.objects.filter(code="cn-default").order_by("version").first(),
+        "pack_change": pack_services.creditor_bind_pack(
+            creditor=other_creditor, pack_code="uk", actor=compliance_officer, reason="UK portfolio"
+        ),
         "agreement": agreement,
         "follow_up": follow_up,
         # A scheduled review of the follow-up plan, as the beat task creates it once its period passed.
@@ -442,6 +449,7 @@ ENTITLED_BY_OBJECT = {
     "export": "compliance_officer",
     "hold": "compliance_officer",
     "pack": "compliance_officer",
+    "pack_change": "compliance_officer",
 }
 
 

@@ -132,6 +132,8 @@ FIELDS: dict[str, str] = {
     "compliance.forms.ExportForm.code": "the same fields as AuditSearchForm, in the export's filter (PDF)",
     "compliance.forms.LegalHoldForm.reason": JOURNEY,
     "compliance.forms.LegalHoldLiftForm.reason": JOURNEY,
+    "compliance.pack_views.DecideForm.note": "posted with a script and checked escaped on the change pages "
+    "(tests/compliance/test_pack_four_eyes.py::test_reason_and_note_come_back_escaped)",
     "compliance.forms.MonthForm.month": JOURNEY,
     "compliance.forms.ReportFilterForm.code": JOURNEY,
     "compliance.forms.ReportFilterForm.actor": JOURNEY,

@@ -9,7 +9,7 @@ class VisitsConfig(AppConfig):
     def ready(self) -> None:
         from common import demo
 
-        from . import onsite_workspace, workspace
+        from . import checks, onsite_workspace, workspace  # noqa: F401 (checks: registers deploy checks)
         from .demo import seed_visits
 
         demo.register("visits", seed_visits, order=20)

@@ -62,3 +62,11 @@ def notify_log_submitted(visit_id: int) -> int:
     from .services import notify_log_submitted as notify
 
     return notify(visit_id=visit_id)
+
+
+@shared_task(name="visits.tasks.pull_sms_receipts")
+def pull_sms_receipts() -> list[list[Any]]:
+    """Delivery receipts that are pulled (Aliyun QuerySendDetails); Twilio pushes its own."""
+    from .services import sms_receipts_pull
+
+    return [list(item) for item in sms_receipts_pull()]

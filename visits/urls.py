@@ -23,5 +23,6 @@ planning_urlpatterns = [
 # --- on site: the wizard, statement, evidence, report and review: visits/onsite_urls.py ----------
 from .notice_urls import notice_urlpatterns  # noqa: E402
 from .onsite_urls import onsite_urlpatterns  # noqa: E402
+from .receipt_urls import receipt_urlpatterns  # noqa: E402  (SMS gateways' delivery receipts)
 
-urlpatterns = planning_urlpatterns + notice_urlpatterns + onsite_urlpatterns
+urlpatterns = planning_urlpatterns + notice_urlpatterns + onsite_urlpatterns + receipt_urlpatterns

@@ -286,6 +286,8 @@ CELERY_BEAT_SCHEDULE = {
     # Visits (visits/tasks.py): reminders to the agents, expiry of plans not approved in time, and
     # approved visits whose notice lead time can no longer be met. Each task is idempotent.
     "visits-remind-agents": {"task": "visits.tasks.remind_agents", "schedule": 5 * 60},
+    # Delivery receipts that are pulled rather than pushed (Aliyun QuerySendDetails): visits/sms_aliyun.py.
+    "visits-pull-sms-receipts": {"task": "visits.tasks.pull_sms_receipts", "schedule": 5 * 60},
     "visits-expire-unapproved": {"task": "visits.tasks.expire_unapproved_plans", "schedule": 15 * 60},
     "visits-flag-notice-lead-time": {
         "task": "visits.tasks.flag_notice_lead_time_at_risk",
@@ -336,6 +338,34 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # outbox necessarily holds phone numbers, so keep it out of backups and logs.
 SMS_BACKEND = env.str("SMS_BACKEND", default="visits.sms.FileBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms-outbox.jsonl"))
+# Real gateways (README, "SMS gateways"): SMS_BACKEND=visits.sms.GatewayBackend sends each message through
+# the gateway of its jurisdiction, with delivery receipts. `check --deploy` refuses the simulated backends
+# and the console e-mail backend unless ALLOW_SIMULATED_MESSAGING=1 (a staging system, on purpose).
+ALLOW_SIMULATED_MESSAGING = env.bool("ALLOW_SIMULATED_MESSAGING", default=False)
+SMS_DEFAULT_JURISDICTION = env.str("SMS_DEFAULT_JURISDICTION", default="CN")
+SMS_GATEWAY_CN = env.str("SMS_GATEWAY_CN", default="aliyun")
+SMS_GATEWAY_US = env.str("SMS_GATEWAY_US", default="twilio")
+SMS_GATEWAY_UK = env.str("SMS_GATEWAY_UK", default="twilio")
+SMS_HTTP_CONNECT_TIMEOUT = env.float("SMS_HTTP_CONNECT_TIMEOUT", default=5.0)
+SMS_HTTP_READ_TIMEOUT = env.float("SMS_HTTP_READ_TIMEOUT", default=10.0)
+SMS_RETRY_ATTEMPTS = env.int("SMS_RETRY_ATTEMPTS", default=3)
+SMS_RETRY_BASE_SECONDS = env.float("SMS_RETRY_BASE_SECONDS", default=1.0)
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_TEMPLATE_CODE = env.str("ALIYUN_SMS_TEMPLATE_CODE", default="")
+ALIYUN_SMS_TEMPLATE_PARAM = env.str("ALIYUN_SMS_TEMPLATE_PARAM", default="content")
+ALIYUN_SMS_REGION = env.str("ALIYUN_SMS_REGION", default="cn-hangzhou")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")  # a sender number, or a Messaging Service SID (MG...)
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+# The exact public URL Twilio posts status callbacks to (its signature covers it): behind a proxy the
+# request's own URL may differ, so the setting is what is signed and checked.
+TWILIO_STATUS_CALLBACK_URL = env.str(
+    "TWILIO_STATUS_CALLBACK_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/visits/sms/receipts/twilio/"
+)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FieldLedger <noreply@fieldledger.invalid>")
 # Audit exports (compliance/exports.py): PDFs are rendered in parts of this many events, and refused

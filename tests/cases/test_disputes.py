@@ -122,10 +122,13 @@ def test_dispute_received_earlier_counts_its_deadlines_from_receipt(case, superv
     assert opened.resolve_due_at == received + dt.timedelta(days=15)
 
 
-def test_the_pack_of_the_creditor_sets_the_targets(case, supervisor, compliance_officer):
+def test_the_pack_of_the_creditor_sets_the_targets(case, supervisor, compliance_officer, second_officer):
     from compliance import packs
 
-    packs.creditor_bind_pack(creditor=case.creditor, pack_code="uk", actor=compliance_officer)
+    change = packs.creditor_bind_pack(
+        creditor=case.creditor, pack_code="uk", actor=compliance_officer, reason="UK portfolio"
+    )
+    packs.pack_change_approve(change=change, actor=second_officer)  # another jurisdiction: four eyes
     case.refresh_from_db()
 
     opened = dispute(case, supervisor)

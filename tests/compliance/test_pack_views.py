@@ -130,8 +130,9 @@ def test_list_queries_are_bounded(compliance_officer, django_assert_max_num_quer
     client.get(reverse("compliance:rulepack-list"))  # warm the session
     # Every page: session, user, the user's permissions (user and group), the roles (navigation) and
     # the session renewal (savepoint, update, release) = 8. This page: creditors, packs (with based_on
-    # and created_by joined) = 2, however many versions and creditors there are.
-    with django_assert_max_num_queries(10):
+    # and created_by joined), the changes waiting for a second officer = 3, however many versions and
+    # creditors there are.
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("compliance:rulepack-list")).status_code == 200
 
 
@@ -167,8 +168,8 @@ def test_detail_queries_are_bounded(compliance_officer, cn, django_assert_max_nu
     url = reverse("compliance:rulepack-detail", args=["cn-default", 1])
     client.get(url)
     # Every page: 8 (see the list test). This page: the pack (with based_on, created_by joined), the
-    # latest version of its code, the creditors bound to the code = 3.
-    with django_assert_max_num_queries(11):
+    # latest version of its code, the creditors bound to the code, the pending changes = 4.
+    with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
 
 
@@ -258,16 +259,23 @@ def test_new_version_of_a_copy_refuses_going_below_its_base(compliance_officer, 
 
 
 @pytest.mark.parametrize("role", ["compliance_officer", "administrator"])
-def test_bind_a_creditor(request, role, creditor):
+def test_bind_a_creditor(request, role, creditor, second_officer):
+    pack_create_stricter_copy(
+        base=RulePack.objects.filter(code="cn-default").order_by("-version").first(),
+        code="cn-strict",
+        name="Stricter",
+        changes={"min_agents": 3},
+        actor=second_officer,
+    )
     client = signed_in(request.getfixturevalue(role))
     url = reverse("compliance:rulepack-bind")
     assert client.get(url, {"creditor": creditor.pk}).status_code == 200
 
-    response = client.post(url, {"creditor": creditor.pk, "pack": "uk"})
+    response = client.post(url, {"creditor": creditor.pk, "pack": "cn-strict"})
 
     assert response["Location"] == reverse("compliance:rulepack-list")
     creditor.refresh_from_db()
-    assert creditor.rule_pack_code == "uk"
+    assert creditor.rule_pack_code == "cn-strict"
 
 
 def test_binding_the_same_pack_again_is_a_form_error(compliance_officer, creditor):

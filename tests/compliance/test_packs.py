@@ -196,7 +196,7 @@ def test_a_version_of_a_copy_stays_at_least_as_strict_as_its_base(cn, compliance
     copy = pack_create_stricter_copy(
         base=cn, code="strict", name="Strict", changes={"min_agents": 3}, actor=compliance_officer
     )
-    v2 = pack_new_version(pack_code="strict", changes={"min_agents": 2}, actor=compliance_officer)
+    v2 = pack_new_version(pack_code="strict", changes={"min_agents": 4}, actor=compliance_officer)
     assert v2.based_on == cn
     with pytest.raises(DomainError) as error:
         pack_new_version(pack_code="strict", changes={"min_agents": 1}, actor=compliance_officer)
@@ -206,8 +206,8 @@ def test_a_version_of_a_copy_stays_at_least_as_strict_as_its_base(cn, compliance
 
 def test_a_shipped_pack_may_be_versioned_by_a_compliance_officer(compliance_officer):
     # The shipped packs encode the sources; when a source changes the officer records it as a version.
-    v2 = pack_new_version(pack_code="us", changes={"visit_cap": 2}, actor=compliance_officer)
-    assert v2.visit_cap == 2
+    v2 = pack_new_version(pack_code="us", changes={"phone_calls_per_7_days": 6}, actor=compliance_officer)
+    assert v2.phone_calls_per_7_days == 6  # tighter: in force at once
 
 
 @pytest.mark.parametrize(
@@ -242,18 +242,31 @@ def test_families_group_versions_and_creditors(cn, compliance_officer, creditor)
 
 @pytest.mark.parametrize("role", ["compliance_officer", "administrator"])
 def test_bind_a_creditor(request, creditor, role):
+    # A pack of the same jurisdiction, at least as strict as the one in force: it takes effect at once.
+    pack_create_stricter_copy(
+        base=RulePack.objects.filter(code="cn-default").order_by("-version").first(),
+        code="cn-strict",
+        name="Stricter",
+        changes={"min_agents": 3},
+        actor=request.getfixturevalue("second_officer"),
+    )
     actor = request.getfixturevalue(role)
     head = audit_head()
 
-    creditor_bind_pack(creditor=creditor, pack_code="uk", actor=actor)
+    creditor_bind_pack(creditor=creditor, pack_code="cn-strict", actor=actor)
 
     creditor.refresh_from_db()
-    assert creditor.rule_pack_code == "uk"
+    assert creditor.rule_pack_code == "cn-strict"
     assert creditor.history.first().history_user == actor
     assert audit_actions_since(head) == ["creditor.rule_pack_bound"]
     (event,) = audit_events_since(head)
     assert (event.object_type, event.object_id) == ("cases.creditor", str(creditor.pk))
-    assert event.data == {"creditor": creditor.code, "from": "cn-default", "to": "uk", "current_version": 2}
+    assert event.data == {
+        "creditor": creditor.code,
+        "from": "cn-default",
+        "to": "cn-strict",
+        "current_version": 1,
+    }
 
 
 @pytest.mark.parametrize("role", ["supervisor", "agent"])

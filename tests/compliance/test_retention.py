@@ -122,8 +122,11 @@ def test_a_case_within_retention_is_kept(case, agent):
     assert retention.anonymize_due() == []
 
 
-def test_the_creditors_pack_decides_the_period(closed, compliance_officer):
-    packs.creditor_bind_pack(creditor=closed.creditor, pack_code="uk", actor=compliance_officer)  # 6 years
+def test_the_creditors_pack_decides_the_period(closed, compliance_officer, second_officer):
+    change = packs.creditor_bind_pack(
+        creditor=closed.creditor, pack_code="uk", actor=compliance_officer, reason="UK portfolio"
+    )
+    packs.pack_change_approve(change=change, actor=second_officer)  # 6 years; four eyes
 
     assert retention.dry_run() == []
 

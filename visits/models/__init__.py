@@ -1,5 +1,6 @@
 """Visit models: planning and notices (planning.py), and what happens on site (onsite.py)."""
 
+from .messaging import GatewayMessage, GatewayStatus
 from .onsite import (
     ALL_LOG_COPY_FIELDS,
     CHECK_FIELDS,
@@ -62,6 +63,8 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "EvidenceShown",
+    "GatewayMessage",
+    "GatewayStatus",
     "Identification",
     "LogStatus",
     "Notice",

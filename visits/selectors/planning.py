@@ -124,6 +124,8 @@ def latest_accepted_notice(visit: Visit) -> Notice | None:
     return (
         visit.notices.exclude(answer=NoticeAnswer.REFUSED)
         .filter(delivery_status__in=["recorded", "sent"])
+        # Sent through a gateway that reports delivery but no receipt yet: it has not reached anyone.
+        .exclude(delivery_status="sent", delivered_at__isnull=True)
         .order_by("given_at")
         .first()
     )

@@ -34,6 +34,7 @@ from .planning import (
 from .public import complaint_record, token_lookup
 from .review import visit_log_accept, visit_log_resubmit, visit_log_return
 from .scheduled import notice_lead_time_flag, visit_plans_expire, visit_reminders_send
+from .sms_receipts import sms_receipt_record, sms_receipts_pull
 
 __all__ = [
     "Position",
@@ -49,6 +50,8 @@ __all__ = [
     "notice_template_save",
     "notify_log_submitted",
     "notify_supervisor_of_refusal",
+    "sms_receipt_record",
+    "sms_receipts_pull",
     "statement_hand_over",
     "statement_preview_pdf",
     "token_lookup",

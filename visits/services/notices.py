@@ -339,7 +339,10 @@ def notice_send(*, notice_id: int, final_attempt: bool = False) -> Notice:
             return _mark_failed(notice, case_id=case_id, reason=type(error).__name__)
         else:
             notice.delivery_status = DeliveryStatus.SENT
-            notice.delivered_at = _now()
+            # Through a gateway that reports delivery, the notice counts from its receipt
+            # (services/sms_receipts.py); a simulated or e-mail send counts from now.
+            awaits_receipt = notice.channel == Channel.SMS and sms.reports_delivery()
+            notice.delivered_at = None if awaits_receipt else _now()
             notice.save(update_fields=["delivery_status", "delivered_at", "delivery_attempts", "updated_at"])
             audit.record(
                 actor=None,

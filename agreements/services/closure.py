@@ -30,8 +30,8 @@ from common.pdf import render_pdf
 from common.pii import digest
 from compliance import audit, decisions
 from compliance.models import AuditEvent
+from compliance.refusals import RulesRefused, refusals_recorded
 from compliance.rules.agreements import check_agreement
-from visits.services import RulesRefused
 
 from .. import policies, selectors
 from ..models import (
@@ -47,7 +47,7 @@ from ..models import (
     FollowUpStatus,
     NextAction,
 )
-from ._shared import fail, local_today, lock_case, refusals_audited, refuse, save
+from ._shared import fail, local_today, lock_case, refuse, save
 from ._shared import now as _now
 from .followups import _create as _plan_follow_up
 
@@ -84,7 +84,7 @@ def _legal_threat_decision(case: Case, *, action: str, actor: Any, now: dt.datet
     )
 
 
-@refusals_audited("case.escalate")
+@refusals_recorded("case.escalate")
 def case_escalate(
     *,
     case: Case,
@@ -130,9 +130,25 @@ def case_escalate(
             )
         if failures:
             raise DomainError(failures)
-        evaluation = _legal_threat_decision(case, action=f"escalation.{kind}", actor=actor, now=now)
+        if kind == EscalationKind.LAWYER_LETTER:
+            # A lawyer's letter is a contact with the debtor that threatens legal action: the contact
+            # gate judges it (LIMITATION, flags, caps), records it, and refuses with its decision.
+            from visits.services.gate import contact_gate
+
+            contact = contact_gate(
+                case=case,
+                actor=actor,
+                channel="lawyer_letter",
+                purpose="lawyer_letter",
+                now=now,
+                legal_threat=True,
+                note=f"lawyer's letter ({law_firm.strip()[:150]})",
+            )
+            evaluation = contact.evaluation  # type: ignore[attr-defined]
+        else:
+            evaluation = _legal_threat_decision(case, action=f"escalation.{kind}", actor=actor, now=now)
         if evaluation.blocked:
-            refusal = RulesRefused(evaluation.blocking, decision=evaluation.decision)
+            refusal = evaluation.refusal()
         else:
             escalation = Escalation(
                 case=case,
@@ -293,7 +309,7 @@ def _cancel_live(case: Case, *, actor: User, reason: str, now: dt.datetime) -> l
     return cancelled
 
 
-@refusals_audited("case.close")
+@refusals_recorded("case.close")
 @transaction.atomic
 def case_close(
     *,
@@ -398,7 +414,7 @@ def case_close(
     return closure
 
 
-@refusals_audited("case.reopen")
+@refusals_recorded("case.reopen")
 @transaction.atomic
 def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None = None) -> Case:
     """closed → follow_up by a supervisor of the team, with a reason; a follow-up task opens."""
@@ -447,7 +463,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None
     return case
 
 
-@refusals_audited("case.recall")
+@refusals_recorded("case.recall")
 @transaction.atomic
 def case_recall(
     *,

@@ -17,9 +17,6 @@ Audit events: `dispute.opened` + `case.held`; `dispute.resolved` (+ `case.hold_r
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,39 +27,11 @@ from common.errors import DomainError, Failure
 from compliance import audit
 from compliance import complaints as records
 from compliance.models import Complaint
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import HOLDABLE_STAGES, Case, Stage
 from .case import _lock
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """`<action>.refused` with the codes, on the case (record) or the complaint (resolve)."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except DomainError as error:
-                subject = kwargs.get("complaint") or kwargs.get("case")
-                case_id = subject.case_id if isinstance(subject, Complaint) else getattr(subject, "pk", None)
-                audit.record(
-                    actor=kwargs.get("actor"),
-                    action=f"{action}.refused",
-                    obj=subject if getattr(subject, "pk", None) else None,
-                    object_type="" if getattr(subject, "pk", None) else "cases.case",
-                    case_id=case_id,
-                    data={"codes": error.codes},
-                )
-                raise
-
-        return wrapper
-
-    return decorate
 
 
 def _links(case: Case, *, visit_id: int | None, agent_id: int | None) -> list[Failure]:
@@ -115,7 +84,7 @@ def _record(
     )
 
 
-@_refusals_audited("dispute.open")
+@refusals_recorded("dispute.open")
 @transaction.atomic
 def dispute_open(
     *,
@@ -165,7 +134,7 @@ def dispute_open(
     return dispute
 
 
-@_refusals_audited("complaint.record")
+@refusals_recorded("complaint.record")
 @transaction.atomic
 def complaint_record(
     *,
@@ -249,7 +218,7 @@ def _wrong_kind(expected: str) -> DomainError:
     return DomainError([Failure("WRONG_KIND", message, records.SOURCE_COMPLAINTS, "kind")])
 
 
-@_refusals_audited("dispute.resolve")
+@refusals_recorded("dispute.resolve")
 @transaction.atomic
 def dispute_resolve(
     *, complaint: Complaint, actor: User, outcome: str, reason: str, now: dt.datetime | None = None
@@ -285,7 +254,7 @@ def dispute_resolve(
     return complaint
 
 
-@_refusals_audited("complaint.resolve")
+@refusals_recorded("complaint.resolve")
 @transaction.atomic
 def complaint_resolve(
     *, complaint: Complaint, actor: User, outcome: str, reason: str, now: dt.datetime | None = None

@@ -16,9 +16,9 @@ from agreements.models import AgreementState, Signature, SigningLink
 from cases.models import Stage
 from common.errors import DomainError
 from compliance.models import Complaint
+from compliance.refusals import RulesRefused
 from tests.agreements.conftest import NOW, OWED, blank_png, key, sign, signature_png, terms
 from tests.factories import UserFactory, audit_actions_since, audit_events_since, audit_head, move_case_to
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,12 @@ import pytest
 from cases.models import Stage
 from common.errors import DomainError
 from compliance.models import Complaint, RuleDecision
+from compliance.refusals import RulesRefused
 from tests.factories import UserFactory, audit_actions_since, audit_events_since, audit_head
 from tests.visits.conftest import ARRIVAL, keyed
 from tests.visits.factories import local
 from visits import services
 from visits.models import LogStatus, PositionStatus, Visit, VisitCheckIn, VisitState
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

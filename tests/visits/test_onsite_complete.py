@@ -11,12 +11,12 @@ from django.core import mail
 
 from cases.models import Stage
 from common.errors import DomainError
+from compliance.refusals import RulesRefused
 from tests.factories import audit_actions_since, audit_events_since, audit_head
 from tests.visits.conftest import ARRIVAL, attest_all, checks, keyed
 from tests.visits.factories import local
 from visits import selectors, services
 from visits.models import CONDUCT_ITEMS, ContactAttempt, ContactResult, LogStatus, VisitLog, VisitState
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ import pytest
 from cases.models import Case, Stage
 from common.errors import DomainError, PermissionRefused
 from compliance.models import AuditEvent, RuleDecision
+from compliance.refusals import RulesRefused
 from tests.factories import (
     AddressFactory,
     DebtorFactory,
@@ -22,7 +23,6 @@ from tests.visits.conftest import END, NOW, START, plan_with
 from tests.visits.factories import local
 from visits import services
 from visits.models import Visit, VisitAgent, VisitState
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

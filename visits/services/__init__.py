@@ -23,7 +23,6 @@ from .onsite import (
     visit_log_save,
 )
 from .planning import (
-    RulesRefused,
     visit_approve,
     visit_cancel,
     visit_override,
@@ -37,7 +36,6 @@ from .scheduled import notice_lead_time_flag, visit_plans_expire, visit_reminder
 
 __all__ = [
     "Position",
-    "RulesRefused",
     "complaint_record",
     "contact_record",
     "evidence_add",

@@ -23,7 +23,7 @@ from cases.models import Case, DebtorPhone, Stage, VerificationStatus
 from common.errors import DomainError, Failure, PermissionRefused
 from common.pii import digest, phone_digest
 from compliance import audit, decisions
-from compliance.models import Complaint
+from compliance.refusals import refusals_recorded
 
 from .. import notice_texts, selectors, sms
 from ..models import (
@@ -48,10 +48,10 @@ from ._shared import (
     _fail,
     _now,
     _require,
-    refusals_audited,
     sha256_hex,
     token_digest,
 )
+from .gate import contact_evaluate, contact_gate
 
 # --- links ----------------------------------------------------------------------------------------
 
@@ -63,8 +63,13 @@ def public_link(token: str) -> str:
 # --- recording a notice ---------------------------------------------------------------------------
 
 
-def _recipient(*, visit: Visit, channel: str, phone_id: int | None, email: str) -> tuple[str, str]:
-    """(address to send to, its digest) for SMS and email; ("", "") for phone calls and letters."""
+def _recipient(
+    *, visit: Visit, channel: str, phone_id: int | None, email: str
+) -> tuple[str, str, DebtorPhone | None]:
+    """(address to send to, its digest, the phone) for SMS, e-mail and calls; empty for letters.
+
+    Without a chosen phone, the first verified one; with none verified, the first usable one, which the
+    contact gate refuses for an SMS (SMS_UNVERIFIED) and which limits a call's notice content."""
     if channel == Channel.SMS or (channel == Channel.PHONE and phone_id):
         phones = DebtorPhone.objects.filter(debtor_id=visit.case.debtor_id).exclude(
             status=VerificationStatus.INVALID
@@ -72,16 +77,16 @@ def _recipient(*, visit: Visit, channel: str, phone_id: int | None, email: str) 
         phone = phones.filter(pk=phone_id).first() if phone_id else phones.order_by("-status", "pk").first()
         if phone is None:
             raise _fail("NO_PHONE", _("The debtor has no usable phone number on file."), "phone_id")
-        return (phone.number if channel == Channel.SMS else ""), phone_digest(phone.number)
+        return (phone.number if channel == Channel.SMS else ""), phone_digest(phone.number), phone
     if channel == Channel.EMAIL:
         email = (email or "").strip()
         if "@" not in email:
             raise _fail("FIELD_REQUIRED", _("Give the email address the notice goes to."), "email")
-        return email, digest(email.lower(), kind="email")
-    return "", ""
+        return email, digest(email.lower(), kind="email"), None
+    return "", "", None
 
 
-@refusals_audited("notice.recorded")
+@refusals_recorded("notice.recorded")
 def notice_record(
     *,
     visit: Visit,
@@ -159,7 +164,9 @@ def notice_record(
             )
         if problems:
             raise DomainError(problems)
-        recipient, recipient_digest = _recipient(visit=visit, channel=channel, phone_id=phone_id, email=email)
+        recipient, recipient_digest, phone = _recipient(
+            visit=visit, channel=channel, phone_id=phone_id, email=email
+        )
 
         facts = selectors.visit_facts(
             case=case,
@@ -181,8 +188,7 @@ def notice_record(
             case_id=case.pk,
         )
         if evaluation.blocked:
-            refusal = evaluation.error()
-            refusal.decided = True  # type: ignore[attr-defined]
+            refusal = evaluation.refusal()
         else:
             notice = _create_notice(
                 visit=visit,
@@ -194,6 +200,7 @@ def notice_record(
                 now=now,
                 recipient=recipient,
                 recipient_digest=recipient_digest,
+                phone=phone,
                 decision_id=evaluation.decision.pk,
             )
     if refusal is not None:
@@ -212,6 +219,7 @@ def _create_notice(
     now: dt.datetime,
     recipient: str,
     recipient_digest: str,
+    phone: DebtorPhone | None,
     decision_id: int,
 ) -> Notice:
     case = visit.case
@@ -245,19 +253,24 @@ def _create_notice(
     notice.full_clean()
     notice.save()
     result = {Channel.PHONE: ContactResult.CONNECTED}.get(channel, ContactResult.SENT)
-    contact = ContactAttempt(
+    notice_id = notice.pk
+    # The contact gate judges the contact itself (hours in every zone, caps, flags, SMS only to a
+    # verified number), records it, and queues the sending task after commit.
+    contact_gate(
         case=case,
+        actor=actor,
         channel=channel,
+        purpose="notice",
         at=given_at,
+        now=now,
         result=result,
-        phone_digest=recipient_digest if channel in (Channel.PHONE, Channel.SMS) else "",
+        phone=phone,
+        recipient_digest=recipient_digest,
+        subject=visit,
         visit=visit,
         notice=notice,
-        recorded_by=actor,
+        after_commit=(lambda: _tasks().send_notice.delay(notice_id=notice_id)) if queued else None,
     )
-    contact._history_user = actor
-    contact.full_clean()
-    contact.save()
     VisitToken.objects.create(
         visit=visit, notice=notice, token_digest=token_digest(token), expires_at=visit.window_end
     )
@@ -289,9 +302,6 @@ def _create_notice(
             "case_stage": [old_stage, case.stage],
         },
     )
-    if queued:
-        notice_id = notice.pk
-        transaction.on_commit(lambda: _tasks().send_notice.delay(notice_id=notice_id))
     return notice
 
 
@@ -380,23 +390,30 @@ def _deliver(notice: Notice) -> str:
 def _send_withdrawn_because(notice: Notice) -> str:
     """Why a queued notice must not go out now, judged again at sending time ("" when it may).
 
-    Hours were judged when it was queued (an SMS or e-mail is judged at that instant and sent at once);
-    here: the visit is still on, and no cease-contact, lawyer or open dispute/complaint arose since."""
+    The visit must still be on, and the contact gate is asked again (its decision is recorded): a
+    cease-contact, a lawyer, an open dispute or complaint, the hours, the number's status."""
     visit = notice.visit
     if visit.state not in (VisitState.APPROVED, VisitState.NOTIFIED):
         return f"visit_{visit.state}"
-    debtor = visit.case.debtor
-    reasons = []
-    if debtor.contact_ceased:
-        reasons.append("CEASE_CONTACT")
-    if debtor.represented:
-        reasons.append("REPRESENTED")
-    if (
-        debtor.disputed
-        or Complaint.objects.filter(case_id=visit.case_id, status=Complaint.Status.OPEN).exists()
-    ):
-        reasons.append("DISPUTE_OPEN")
-    return ",".join(reasons)
+    contact = notice.contacts.first()
+    phone = (
+        DebtorPhone.objects.filter(debtor_id=visit.case.debtor_id, digest=contact.phone_digest).first()
+        if contact is not None and contact.phone_digest
+        else None
+    )
+    now = _now()
+    evaluation = contact_evaluate(
+        case=visit.case,
+        actor=None,
+        channel=notice.channel,
+        purpose="notice",
+        at=now,
+        now=now,
+        phone=phone,
+        subject=visit,
+        exclude_contact_id=contact.pk if contact is not None else None,
+    )
+    return ",".join(dict.fromkeys(f.code for f in evaluation.blocking))
 
 
 def _mark_failed(notice: Notice, *, case_id: int, reason: str) -> Notice:
@@ -416,7 +433,7 @@ def _mark_failed(notice: Notice, *, case_id: int, reason: str) -> Notice:
 # --- the debtor's answer ----------------------------------------------------------------------------
 
 
-@refusals_audited("notice.answered")
+@refusals_recorded("notice.answered")
 @transaction.atomic
 def notice_answer(
     *,
@@ -556,7 +573,7 @@ def notify_supervisor_of_refusal(*, notice_id: int) -> int:
 # --- notice templates ------------------------------------------------------------------------------
 
 
-@refusals_audited("notice_template.saved")
+@refusals_recorded("notice_template.saved")
 @transaction.atomic
 def notice_template_save(
     *, language: str, group: str, body: str, subject: str = "", actor: Any

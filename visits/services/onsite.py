@@ -33,6 +33,7 @@ from common.errors import DomainError, Failure
 from common.idempotency import checked_key
 from common.pii import digest
 from compliance import audit, decisions
+from compliance.refusals import RulesRefused, refusals_recorded
 from compliance.rules.onsite import OnSiteFacts, check_onsite, distance_m
 
 from .. import policies
@@ -62,7 +63,7 @@ from ..models import (
     VisitState,
 )
 from ..selectors import overridden_codes, pack_for_case, visit_facts
-from .planning import RulesRefused, _lock_case, _lock_visit, _place_consent_of, _refusals_audited
+from .planning import _lock_case, _lock_visit, _place_consent_of
 
 SOURCE_ONSITE = _("FieldLedger visit procedure (DOMAIN.md, stages 4 and 5)")
 # A conversation cannot begin before the agents arrived, nor end in the future (small clock skew allowed).
@@ -172,7 +173,7 @@ def _start_facts(
     )
 
 
-@_refusals_audited("visit.check_in")
+@refusals_recorded("visit.check_in", object_type="visits.visit")
 def visit_check_in(
     *,
     visit: Visit,
@@ -228,7 +229,7 @@ def visit_check_in(
             overridden=overridden,
         )
         if evaluation.blocked:
-            refusal = RulesRefused(evaluation.blocking, decision=evaluation.decision)
+            refusal = evaluation.refusal()
         else:
             check_in = VisitCheckIn(
                 visit=visit,
@@ -291,7 +292,7 @@ def _start(
         overridden=overridden,
     )
     if evaluation.blocked:
-        return RulesRefused(evaluation.blocking, decision=evaluation.decision)
+        return evaluation.refusal()
     old_visit, old_case = visit.state, case.stage
     visit.start_on_site(at=now)
     _save(visit, actor)
@@ -642,11 +643,11 @@ def _decide_onsite(
         now=now,
     )
     if evaluation.blocked:
-        return RulesRefused(evaluation.blocking, decision=evaluation.decision)
+        return evaluation.refusal()
     return None
 
 
-@_refusals_audited("visit.log_save")
+@refusals_recorded("visit.log_save", object_type="visits.visit")
 def visit_log_save(
     *,
     visit: Visit,
@@ -798,7 +799,7 @@ ALL_LOG_FIELDS = (*CHECK_FIELDS, *CONVERSATION_FIELDS, *NOT_DEBTOR_FIELDS, *OUTC
 # --- conduct attestation -----------------------------------------------------------------------------
 
 
-@_refusals_audited("visit.attest")
+@refusals_recorded("visit.attest", object_type="visits.visit")
 @transaction.atomic
 def visit_attest(
     *, visit: Visit, actor: User, idempotency_key: str, items: list[str], now: dt.datetime | None = None
@@ -937,7 +938,7 @@ def _submit(
     _save(log, actor)
 
 
-@_refusals_audited("visit.complete")
+@refusals_recorded("visit.complete", object_type="visits.visit")
 def visit_complete(
     *,
     visit: Visit,
@@ -1052,7 +1053,7 @@ def notify_log_submitted(*, visit_id: int) -> int:
 # --- a visit that cannot be completed --------------------------------------------------------------
 
 
-@_refusals_audited("visit.abort")
+@refusals_recorded("visit.abort", object_type="visits.visit")
 @transaction.atomic
 def visit_abort(*, visit: Visit, actor: User, reason: str, now: dt.datetime | None = None) -> Visit:
     """on_site → ended without a log, by a supervisor of the team, with a reason (e.g. an agent cannot

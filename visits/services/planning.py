@@ -22,10 +22,8 @@ A failure the pack does not let anyone override (e.g. CONTACT_WINDOW, DISPUTE_OP
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -39,62 +37,16 @@ from common.pii import digest
 from compliance import audit, decisions
 from compliance.decisions import Evaluation
 from compliance.models import RuleDecision
+from compliance.refusals import RulesRefused, refusals_recorded
 
 from .. import policies
 from ..models import ChecklistItem, Purpose, Visit, VisitAgent, VisitState
 from ..selectors import pack_for_case, visit_facts
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 # The documents without which agents may not go (CONC 7.9.12R; CBA guideline: credentials shown on site).
 REQUIRED_CHECKLIST = (ChecklistItem.AUTHORIZATION_LETTER, ChecklistItem.WORK_IDS)
 PLANNABLE_STAGES = (Stage.VERIFIED, Stage.FOLLOW_UP)
 SOURCE_PROCEDURE = _("FieldLedger visit procedure (DOMAIN.md, stage 2)")
-
-
-@dataclass
-class RulesRefused(DomainError):
-    """The rules refused the action; `decision` is the recorded refused decision (kept, not rolled back)."""
-
-    decision: RuleDecision | None = None
-
-    @property
-    def overridable(self) -> bool:
-        blocking = [f for f in self.failures if f.level == "refuse"]
-        return bool(blocking) and all(f.overridable for f in blocking)
-
-
-def _refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Audit a refusal by policy or input as `<action>.refused` after the rollback. Refusals by the rules
-    are already recorded by their decision (`rules.refused`), so they are not recorded twice."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except RulesRefused:
-                raise
-            except DomainError as error:
-                visit, case = kwargs.get("visit"), kwargs.get("case")
-                obj = visit if isinstance(visit, Visit) else case if isinstance(case, Case) else None
-                case_id = (
-                    visit.case_id if isinstance(visit, Visit) else case.pk if isinstance(case, Case) else None
-                )
-                audit.record(
-                    actor=kwargs.get("actor"),
-                    action=f"{action}.refused",
-                    obj=obj,
-                    object_type="" if obj is not None else "visits.visit",
-                    case_id=case_id,
-                    data={"codes": error.codes},
-                )
-                raise
-
-        return wrapper
-
-    return decorate
 
 
 def _fail(code: str, message: Any, field: str, source: Any = SOURCE_PROCEDURE) -> Failure:
@@ -345,7 +297,7 @@ def _set_agents(visit: Visit, agents: Sequence[User], actor: User) -> list[int]:
 # --- the services ----------------------------------------------------------------------------------
 
 
-@_refusals_audited("visit.plan")
+@refusals_recorded("visit.plan", object_type="visits.visit")
 def visit_plan(
     *,
     case: Case,
@@ -528,7 +480,7 @@ def _approve(
     return visit, None
 
 
-@_refusals_audited("visit.approve")
+@refusals_recorded("visit.approve", object_type="visits.visit")
 def visit_approve(
     *, visit: Visit, actor: User, override_reason: str = "", now: dt.datetime | None = None
 ) -> Visit:
@@ -544,7 +496,7 @@ def visit_approve(
     return visit
 
 
-@_refusals_audited("visit.override")
+@refusals_recorded("visit.override", object_type="visits.visit")
 def visit_override(
     *, visit: Visit, decision: RuleDecision, actor: User, reason: str, now: dt.datetime | None = None
 ) -> Visit:
@@ -579,7 +531,7 @@ def visit_override(
     return visit
 
 
-@_refusals_audited("visit.send_back")
+@refusals_recorded("visit.send_back", object_type="visits.visit")
 @transaction.atomic
 def visit_send_back(*, visit: Visit, actor: User, reason: str, now: dt.datetime | None = None) -> Visit:
     """planned → returned to the planner, with the supervisor's reason."""
@@ -612,7 +564,7 @@ def visit_send_back(*, visit: Visit, actor: User, reason: str, now: dt.datetime 
     return visit
 
 
-@_refusals_audited("visit.resubmit")
+@refusals_recorded("visit.resubmit", object_type="visits.visit")
 def visit_resubmit(
     *,
     visit: Visit,
@@ -694,7 +646,7 @@ def visit_resubmit(
     return visit
 
 
-@_refusals_audited("visit.cancel")
+@refusals_recorded("visit.cancel", object_type="visits.visit")
 @transaction.atomic
 def visit_cancel(*, visit: Visit, actor: User, reason: str, now: dt.datetime | None = None) -> Visit:
     """A live visit is cancelled; the case returns to `verified` when no other visit is in progress."""

@@ -82,7 +82,10 @@ def reminders_send(*, now: dt.datetime | None = None) -> list[int]:
         today = local_today(case, now)
         if not today <= instalment.due_date <= today + dt.timedelta(days=pack.payment_reminder_days):
             continue
-        codes = contact_preview(case=case, channel="sms", purpose="reminder", at=now)
+        phone = _reminder_phone(case)
+        if phone is None:
+            continue  # no number to remind on: nothing to judge
+        codes = contact_preview(case=case, channel="sms", purpose="reminder", at=now, phone=phone)
         if codes and set(codes) <= {"CONTACT_WINDOW"}:
             continue  # not the hour yet in one of the debtor's zones: a later run sends it
         if codes and _refused_today(instalment, case=case, now=now):
@@ -109,6 +112,11 @@ def _refused_today(instalment: Instalment, *, case: Case, now: dt.datetime) -> b
     ).exists()
 
 
+def _reminder_phone(case: Case) -> Any:
+    """The debtor's best number: a verified one if any (the gate refuses an SMS to any other)."""
+    return case.debtor.phones.exclude(status="invalid").order_by("-status", "pk").first()
+
+
 def _zone(case: Case) -> str:
     return case.debtor.time_zone or "Asia/Shanghai"
 
@@ -129,7 +137,7 @@ def instalment_remind(*, instalment: Instalment, actor: Any, now: dt.datetime) -
     case = lock_case(agreement.case)
     if instalment.reminded_at is not None:
         raise refuse("ALREADY_REMINDED", _("This instalment was already reminded."), "instalment")
-    phone = case.debtor.phones.exclude(status="invalid").order_by("-status", "pk").first()
+    phone = _reminder_phone(case)
     if phone is None:
         raise refuse("NO_PHONE", _("The debtor has no usable phone number on file."), "phone_id")
     text = _t("%(agency)s: a payment under your agreement %(number)s falls due on %(date)s.") % {

@@ -210,7 +210,12 @@ def test_phone_notice_moves_visit_and_case_and_records_contact_token_and_audit(a
     link = notice_texts.link_in(notice.text)
     assert token.token_digest == token_digest(link.rstrip("/").rsplit("/", 1)[1])
     # the notice's visit decision, the contact gate's decision and contact, then the notice
-    assert audit_actions_since(head) == ["rules.allowed", "rules.allowed", "contact.recorded", "notice.recorded"]
+    assert audit_actions_since(head) == [
+        "rules.allowed",
+        "rules.allowed",
+        "contact.recorded",
+        "notice.recorded",
+    ]
     event = audit_events_since(head)[-1]
     assert event.data["channel"] == "phone"
     assert event.data["visit"] == approved.pk

@@ -9,7 +9,7 @@ class VisitsConfig(AppConfig):
     def ready(self) -> None:
         from common import demo
 
-        from . import onsite_workspace, workspace
+        from . import exceptions, onsite_workspace, workspace
         from .demo import seed_visits
 
         demo.register("visits", seed_visits, order=20)
@@ -17,3 +17,4 @@ class VisitsConfig(AppConfig):
         # sections, exception rows, access actions and anonymizers.
         workspace.register()
         onsite_workspace.register()
+        exceptions.register()

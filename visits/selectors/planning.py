@@ -88,10 +88,13 @@ def latest_accepted_notice(visit: Visit) -> Notice | None:
 
 
 def notice_reached_at(notice: Notice) -> dt.datetime:
-    """When the notice reached the debtor: its delivery for SMS/e-mail, else when it was given."""
+    """When the notice reached the debtor, as the lead time counts it: for SMS/e-mail its delivery (the
+    gateway's receipt when one came, `notice_delivered`; else the time it was handed over); for a call
+    or a letter the later of the typed time and the recording time less the pack's grace (the server's
+    clock is the record: visits/services/clock.py)."""
     if notice.delivery_status == "sent" and notice.delivered_at:
         return notice.delivered_at
-    return notice.given_at
+    return notice.counts_from or notice.given_at
 
 
 def visit_facts(

@@ -8,6 +8,7 @@ from .contacts import contact_record, visits_resume
 from .evidence import evidence_add, evidence_open, statement_hand_over, statement_preview_pdf, visit_report
 from .notices import (
     notice_answer,
+    notice_delivered,
     notice_record,
     notice_send,
     notice_template_save,
@@ -41,6 +42,7 @@ __all__ = [
     "evidence_add",
     "evidence_open",
     "notice_answer",
+    "notice_delivered",
     "notice_lead_time_flag",
     "notice_record",
     "notice_send",

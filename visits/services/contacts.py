@@ -26,6 +26,7 @@ from ._shared import (
     _now,
     _require,
 )
+from .clock import typed_time
 from .gate import OUTBOUND_CHANNELS, contact_gate
 
 # --- other contacts -----------------------------------------------------------------------------------
@@ -55,10 +56,8 @@ def contact_record(
         failures.append(Failure("CHANNEL_INVALID", _("Choose a channel."), SOURCE_PROCEDURE, "channel"))
     if result not in ContactResult.values:
         failures.append(Failure("RESULT_INVALID", _("Choose the result."), SOURCE_PROCEDURE, "result"))
-    if at > now + dt.timedelta(minutes=5):
-        failures.append(
-            Failure("GIVEN_IN_FUTURE", _("The time given lies in the future."), SOURCE_PROCEDURE, "at")
-        )
+    clock = typed_time(typed=at, now=now, pack=selectors.pack_for_case(case), field="at")
+    failures += clock.failures
     phone = None
     if phone_id:
         phone = DebtorPhone.objects.filter(debtor_id=case.debtor_id, pk=phone_id).first()
@@ -78,6 +77,7 @@ def contact_record(
         result=result,
         phone=phone,
         note=note,
+        late_minutes=clock.late_minutes,
     )
 
 

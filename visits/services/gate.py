@@ -150,6 +150,7 @@ def contact_gate(
     note: str = "",
     outbound: Outbound | None = None,
     after_commit: Callable[[], Any] | None = None,
+    late_minutes: int = 0,
 ) -> ContactAttempt:
     """Judge, record and (after commit) send one contact; see the module's docstring.
 
@@ -202,6 +203,8 @@ def contact_gate(
         data["recipient_digest"] = recipient_digest
     if contact.note:
         data["note_digest"] = digest(contact.note, kind="note")
+    if late_minutes:  # recorded later than the pack's grace after the typed time (clock.py)
+        data["late_minutes"] = late_minutes
     if evaluation.warnings:
         data["warnings"] = sorted({w.code for w in evaluation.warnings})
     audit.record(actor=actor, action="contact.recorded", obj=contact, case_id=case.pk, data=data)

@@ -51,6 +51,7 @@ from ._shared import (
     sha256_hex,
     token_digest,
 )
+from .clock import TypedTime, typed_time
 from .gate import contact_evaluate, contact_gate
 
 # --- links ----------------------------------------------------------------------------------------
@@ -117,16 +118,13 @@ def notice_record(
         )
         case = visit.case
         _require(can_record_notice(actor, case))
-        problems = []
-        if visit.approved_at is not None and given_at < visit.approved_at:
-            problems.append(
-                Failure(
-                    "GIVEN_BEFORE_APPROVAL",
-                    _("A notice cannot have been given before the visit was approved."),
-                    SOURCE_PROCEDURE,
-                    "given_at",
-                )
-            )
+        pack = selectors.pack_for_case(case)
+        # The typed time against the server's clock (clock.py): never before the approval nor in the
+        # future; earlier than the pack's grace it is a late recording, counted from now less the grace.
+        clock = typed_time(
+            typed=given_at, now=now, pack=pack, field="given_at", approved_at=visit.approved_at
+        )
+        problems = [f for f in clock.failures if f.code == "GIVEN_BEFORE_APPROVAL"]
         if visit.state != VisitState.APPROVED:
             problems.append(
                 Failure(
@@ -156,12 +154,7 @@ def notice_record(
                     "given_at",
                 )
             )
-        if given_at > now + dt.timedelta(minutes=5):
-            problems.append(
-                Failure(
-                    "GIVEN_IN_FUTURE", _("The time given lies in the future."), SOURCE_PROCEDURE, "given_at"
-                )
-            )
+        problems += [f for f in clock.failures if f.code == "GIVEN_IN_FUTURE"]
         if problems:
             raise DomainError(problems)
         recipient, recipient_digest, phone = _recipient(
@@ -181,7 +174,7 @@ def notice_record(
             action="notice.record",
             moment="notice",
             facts=facts,
-            pack=selectors.pack_for_case(case),
+            pack=pack,
             actor=actor,
             now=now,
             obj=visit,
@@ -202,6 +195,7 @@ def notice_record(
                 recipient_digest=recipient_digest,
                 phone=phone,
                 decision_id=evaluation.decision.pk,
+                clock=clock,
             )
     if refusal is not None:
         raise refusal
@@ -221,6 +215,7 @@ def _create_notice(
     recipient_digest: str,
     phone: DebtorPhone | None,
     decision_id: int,
+    clock: TypedTime,
 ) -> Notice:
     case = visit.case
     token = secrets.token_urlsafe(24)
@@ -241,6 +236,8 @@ def _create_notice(
         visit=visit,
         channel=channel,
         given_at=given_at,
+        recorded_at=now,
+        counts_from=clock.counts_from,
         language=language,
         text=text,
         text_sha256=sha256_hex(text),
@@ -298,6 +295,8 @@ def _create_notice(
             "recipient_digest": recipient_digest,
             "delivery": notice.delivery_status,
             "decision": decision_id,
+            "counts_from": clock.counts_from,
+            **({"late_minutes": clock.late_minutes} if clock.late_minutes else {}),
             "visit_state": [old_visit, visit.state],
             "case_stage": [old_stage, case.stage],
         },
@@ -364,6 +363,32 @@ def notice_send(*, notice_id: int, final_attempt: bool = False) -> Notice:
             )
     if retry is not None:
         raise retry
+    return notice
+
+
+@transaction.atomic
+def notice_delivered(*, idempotency_key: str, delivered_at: dt.datetime) -> Notice | None:
+    """The hook for a gateway's delivery receipt (the SMS backend layer calls it with the receipt's
+    time): the lead time of an SMS or e-mail notice counts from its delivery to the debtor, not from
+    the moment it was handed to the gateway (`notice_send` sets that until a receipt comes)."""
+    notice = (
+        Notice.objects.select_for_update(of=("self",))
+        .select_related("visit")
+        .filter(idempotency_key=idempotency_key)
+        .first()
+    )
+    if notice is None or notice.delivery_status != DeliveryStatus.SENT:
+        return notice
+    handed_over = notice.delivered_at
+    notice.delivered_at = max(delivered_at, handed_over) if handed_over else delivered_at
+    notice.save(update_fields=["delivered_at", "updated_at"])
+    audit.record(
+        actor=None,
+        action="notice.delivered",
+        obj=notice,
+        case_id=notice.visit.case_id,
+        data={"channel": notice.channel, "handed_over_at": handed_over, "delivered_at": notice.delivered_at},
+    )
     return notice
 
 

@@ -132,12 +132,13 @@ class RulePack(models.Model):
         _("a typed time may precede its recording by (minutes)"), default=30
     )
     # What a notice says: "limited" (no debt, creditor or purpose: whoever holds the number learns
-    # nothing) or "full". Limited whenever the holder of the number is not verified, whatever this says.
+    # nothing) or "full". A notice by SMS or phone is limited whenever the holder of the number is not
+    # verified, whatever this says (visits/notice_texts.py `content_level`).
     notice_content = models.CharField(
         _("notice content"),
         max_length=8,
         choices=[("limited", _("Limited (no debt, creditor or purpose)")), ("full", _("Full"))],
-        default="limited",
+        default="full",
     )
     overridable = models.JSONField(
         _("checks a supervisor may override"),

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='rulepack',
             name='notice_content',
-            field=models.CharField(choices=[('limited', 'Limited (no debt, creditor or purpose)'), ('full', 'Full')], default='limited', max_length=8, verbose_name='notice content'),
+            field=models.CharField(choices=[('limited', 'Limited (no debt, creditor or purpose)'), ('full', 'Full')], default='full', max_length=8, verbose_name='notice content'),
         ),
         migrations.AddField(
             model_name='rulepack',

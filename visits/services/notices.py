@@ -75,7 +75,12 @@ def _recipient(
         phones = DebtorPhone.objects.filter(debtor_id=visit.case.debtor_id).exclude(
             status=VerificationStatus.INVALID
         )
-        phone = phones.filter(pk=phone_id).first() if phone_id else phones.order_by("-status", "pk").first()
+        phone = (
+            phones.filter(pk=phone_id).first()
+            if phone_id
+            else phones.filter(status=VerificationStatus.VERIFIED).order_by("pk").first()
+            or phones.order_by("pk").first()
+        )
         if phone is None:
             raise _fail("NO_PHONE", _("The debtor has no usable phone number on file."), "phone_id")
         return (phone.number if channel == Channel.SMS else ""), phone_digest(phone.number), phone
@@ -220,14 +225,26 @@ def _create_notice(
     case = visit.case
     token = secrets.token_urlsafe(24)
     link = public_link(token)
-    words = notice_texts.wording(language=language, group=notice_texts.group_for(channel))
+    content = notice_texts.content_level(
+        pack_level=selectors.pack_for_case(case).notice_content, channel=channel, phone=phone
+    )
+    context = notice_texts.context_for(visit=visit, language=language, link=link)
     if text is None or not text.strip():
-        text = notice_texts.render(
-            words.body, notice_texts.context_for(visit=visit, language=language, link=link)
-        )
-        source = words.source
+        if content == notice_texts.LIMITED:
+            text, source = notice_texts.render(notice_texts.LIMITED_TEXTS[language], context), "limited"
+        else:
+            words = notice_texts.wording(language=language, group=notice_texts.group_for(channel))
+            text, source = notice_texts.render(words.body, context), words.source
     else:
         text = text.strip()
+        if content == notice_texts.LIMITED and context["creditor"].casefold() in text.casefold():
+            raise _fail(
+                "NOTICE_CONTENT",
+                _(
+                    "This notice may not name the creditor, the debt or the purpose: the holder of the number is not verified."
+                ),
+                "text",
+            )
         if link not in text:  # an agent's own words still carry the debtor's way to check the visit
             text = f"{text}\n{link}"
         source = "agent"
@@ -292,6 +309,7 @@ def _create_notice(
             "language": language,
             "text_sha256": notice.text_sha256,
             "text_source": source,
+            "content": content,
             "recipient_digest": recipient_digest,
             "delivery": notice.delivery_status,
             "decision": decision_id,

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from cases.models import Case
 
 SERVICE_PACKAGES = ("cases.services", "visits.services", "agreements.services", "api.services")
+STAGE_MOVE = {"case_stage_move", "case_can_move"}  # the one stage move (cases/services/stage.py)
 GATE = {"contact_gate", "contact_evaluate", "contact_preview"}  # the gate itself (visits/services/gate.py)
 PROJECT_APPS = ("accounts", "api", "cases", "compliance", "visits", "agreements", "supervision", "common")
 
@@ -67,7 +68,7 @@ def acting_services() -> dict[str, set[str]]:
         kinds = set()
         if ("contact_gate(" in body or "contact_evaluate(" in body) and name not in GATE:
             kinds.add("contact")
-        if moves.search(body):
+        if (moves.search(body) or "case_stage_move(" in body) and name not in STAGE_MOVE:
             kinds.add("stage")
         if kinds:
             acting[name] = kinds

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cases.models import Case, Stage
+from cases.services.stage import case_stage_move
 from common.errors import DomainError, Failure
 from common.idempotency import checked_key
 from common.pdf import render_pdf
@@ -373,10 +374,7 @@ def agreement_cancel(
     save(agreement, actor)
     moved = {}
     if case.stage == Stage.CONVERSATION_LOGGED:
-        moved = {"from": case.stage}
-        case.back_to_follow_up(at=now)
-        save(case, actor)
-        moved["to"] = case.stage
+        moved = case_stage_move(case=case, transition="back_to_follow_up", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="agreement.cancelled",
@@ -614,9 +612,7 @@ def _execute(
         superseded = Agreement.objects.select_for_update().get(pk=superseded.pk)
         superseded.supersede(at=now)
         save(superseded, actor)
-    old_stage = case.stage
-    case.sign_agreement(at=now)
-    save(case, actor)
+    move = case_stage_move(case=case, transition="sign_agreement", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="agreement.signed",
@@ -630,8 +626,7 @@ def _execute(
             "decision": evaluation.decision.pk,
             "warnings": [f.code for f in evaluation.warnings],
             "supersedes": superseded.number if superseded else None,
-            "from": old_stage,
-            "to": case.stage,
+            **move,
         },
     )
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cases.models import CLOSABLE_STAGES, Case, Stage
+from cases.services.stage import case_stage_move
 from common.errors import DomainError, Failure
 from common.pdf import render_pdf
 from common.pii import digest
@@ -178,11 +179,8 @@ def case_escalate(
                 escalation.document_sha256 = pdf.sha256
             save(escalation, actor)
             moved: dict[str, Any] = {}
-            if case.stage != Stage.ESCALATED:
-                moved = {"from": case.stage}
-                case.escalate(at=now)
-                save(case, actor)
-                moved["to"] = case.stage
+            if case.stage != Stage.ESCALATED:  # a second letter leaves the case where it is
+                moved = case_stage_move(case=case, transition="escalate", actor=actor, at=now)
             audit.record(
                 actor=actor,
                 action=f"case.escalated.{kind}",
@@ -385,9 +383,7 @@ def case_close(
         closed_by=actor,
         closed_at=now,
     )
-    old_stage = case.stage
-    case.close(at=now)
-    save(case, actor)
+    move = case_stage_move(case=case, transition="close", actor=actor, at=now)
     save(closure, actor)
     pdf = _report(case, closure, now=now)
     closure.report.save(f"closing-report-{case.external_ref}.pdf", ContentFile(pdf.content), save=False)
@@ -401,8 +397,7 @@ def case_close(
         data={
             "reason": reason,
             "closure": closure.pk,
-            "from": old_stage,
-            "to": case.stage,
+            **move,
             "paid_total": closure.paid_total,
             "outstanding": case.outstanding,
             "report_sha256": pdf.sha256,
@@ -435,8 +430,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None
     if closure is not None:
         closure.reopened_by, closure.reopened_at, closure.reopen_reason = actor, now, reason[:2000]
         save(closure, actor)
-    case.reopen(at=now)
-    save(case, actor)
+    move = case_stage_move(case=case, transition="reopen", actor=actor, at=now)
     _plan_follow_up(
         case=case,
         actor=actor,
@@ -454,8 +448,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None
         obj=case,
         case_id=case.pk,
         data={
-            "from": Stage.CLOSED,
-            "to": case.stage,
+            **move,
             "closure": closure.pk if closure else None,
             "reason_digest": digest(reason, kind="note"),
         },

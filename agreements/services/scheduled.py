@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.services import system_user
 from cases.models import Case, Stage
+from cases.services.stage import case_stage_move
 from common.errors import DomainError
 from compliance import audit
 from compliance.refusals import refusals_recorded
@@ -264,12 +265,9 @@ def agreements_break(*, now: dt.datetime | None = None) -> list[int]:
                 continue
             agreement.break_(at=now)
             save(agreement, actor)
-            moved: dict[str, str] = {}
+            moved: dict[str, Any] = {}
             if case.stage == Stage.AGREEMENT_SIGNED:
-                moved = {"from": case.stage}
-                case.back_to_follow_up(at=now)
-                save(case, actor)
-                moved["to"] = case.stage
+                moved = case_stage_move(case=case, transition="back_to_follow_up", actor=actor, at=now)
             task = follow_up_task(
                 case=case,
                 trigger=FollowUp.Trigger.AGREEMENT_BROKEN,

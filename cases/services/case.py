@@ -38,6 +38,7 @@ from ..models import (
     Stage,
     VerificationStatus,
 )
+from .stage import case_stage_move
 
 CASE_OBJECT_PERMS = ("view_case", "change_case")
 # Case documents (contracts, ID copies, scans) by their sniffed type.
@@ -185,17 +186,14 @@ def _unverify_debtor_cases(*, debtor_id: int, actor: User, reason: str, trigger:
     """A verified fact was invalidated: every verified case of the debtor returns to `new`."""
     moved = []
     for case in Case.objects.select_for_update().filter(debtor_id=debtor_id, stage=Stage.VERIFIED):
-        case.unverify(at=_now())
-        case._history_user = actor
-        case.save()
+        move = case_stage_move(case=case, transition="unverify", actor=actor, at=_now())
         audit.record(
             actor=actor,
             action="case.unverified",
             obj=case,
             case_id=case.pk,
             data={
-                "from": Stage.VERIFIED,
-                "to": Stage.NEW,
+                **move,
                 "trigger": trigger,
                 "reason_digest": digest(reason, kind="note"),
             },
@@ -469,16 +467,13 @@ def case_verify(*, case: Case, actor: User, today: dt.date | None = None) -> Cas
     failures = check_verification(selectors.verification_facts(case), today=today)
     if failures:
         raise DomainError(failures)
-    old = case.stage
-    case.verify(at=_now())
-    case._history_user = actor
-    case.save()
+    move = case_stage_move(case=case, transition="verify", actor=actor, at=_now())
     audit.record(
         actor=actor,
         action="case.verified",
         obj=case,
         case_id=case.pk,
-        data={"from": old, "to": case.stage, "mandate": case.mandate.number if case.mandate else None},
+        data={**move, "mandate": case.mandate.number if case.mandate else None},
     )
     return case
 
@@ -497,17 +492,14 @@ def case_unverify(*, case: Case, actor: User, reason: str) -> Case:
         raise DomainError(
             [Failure("FIELD_REQUIRED", _("Give the reason the case returns to new."), "", "reason")]
         )
-    case.unverify(at=_now())
-    case._history_user = actor
-    case.save()
+    move = case_stage_move(case=case, transition="unverify", actor=actor, at=_now())
     audit.record(
         actor=actor,
         action="case.unverified",
         obj=case,
         case_id=case.pk,
         data={
-            "from": Stage.VERIFIED,
-            "to": Stage.NEW,
+            **move,
             "trigger": "manual",
             "reason_digest": digest(reason, kind="note"),
         },

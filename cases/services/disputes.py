@@ -32,6 +32,7 @@ from compliance.refusals import refusals_recorded
 from .. import policies
 from ..models import HOLDABLE_STAGES, Case, Stage
 from .case import _lock
+from .stage import case_stage_move
 
 
 def _links(case: Case, *, visit_id: int | None, agent_id: int | None) -> list[Failure]:
@@ -120,16 +121,13 @@ def dispute_open(
         now=now,
     )
     if case.stage in HOLDABLE_STAGES:
-        old = case.stage
-        case.hold(at=now)
-        case._history_user = actor
-        case.save()
+        move = case_stage_move(case=case, transition="hold", actor=actor, at=now)
         audit.record(
             actor=actor,
             action="case.held",
             obj=case,
             case_id=case.pk,
-            data={"from": old, "to": case.stage, "dispute": dispute.pk},
+            data={**move, "dispute": dispute.pk},
         )
     return dispute
 
@@ -240,16 +238,13 @@ def dispute_resolve(
         case_id=case.pk, kind=Complaint.Kind.DISPUTE, status=Complaint.Status.OPEN
     ).exclude(pk=complaint.pk)
     if not others.exists():
-        old = case.stage
-        case.release_hold(at=now)
-        case._history_user = actor
-        case.save()
+        move = case_stage_move(case=case, transition="release_hold", actor=actor, at=now)
         audit.record(
             actor=actor,
             action="case.hold_released",
             obj=case,
             case_id=case.pk,
-            data={"from": old, "to": case.stage, "dispute": complaint.pk},
+            data={**move, "dispute": complaint.pk},
         )
     return complaint
 

@@ -185,7 +185,7 @@ def test_signing_stores_the_signatures_and_the_pdf_and_activates_the_agreement(d
     data = audit_events_since(head)[-1].data
     assert data["pdf_sha256"] == draft.pdf_sha256
     assert data["signatures"]["debtor"] == roles["debtor"].sha256
-    assert (data["from"], data["to"]) == (Stage.VERIFIED, Stage.AGREEMENT_SIGNED)
+    assert (data["stage"]["from"], data["stage"]["to"]) == (Stage.VERIFIED, Stage.AGREEMENT_SIGNED)
 
 
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="needs poppler-utils")

@@ -221,7 +221,7 @@ def test_phone_notice_moves_visit_and_case_and_records_contact_token_and_audit(a
     assert event.data["visit"] == approved.pk
     assert event.data["text_sha256"] == notice.text_sha256
     assert event.data["visit_state"] == ["approved", "notified"]
-    assert event.data["case_stage"] == ["visit_planned", "notice_given"]
+    assert event.data["stage"] == {"from": "visit_planned", "to": "notice_given", "transition": "give_notice"}
     payload = json.dumps(event.data, ensure_ascii=False)
     assert notice.text not in payload
     assert "13800138000" not in payload
@@ -422,7 +422,11 @@ def test_a_refusal_flags_the_debtor_refuses_the_visit_and_tells_the_supervisor(
     assert approved.state == VisitState.REFUSED
     assert case.stage == Stage.VISITS_REFUSED
     assert audit_actions_since(head) == ["notice.answered", "debtor.visits_refused"]
-    assert audit_events_since(head)[1].data["case_stage"] == ["notice_given", "visits_refused"]
+    assert audit_events_since(head)[1].data["stage"] == {
+        "from": "notice_given",
+        "to": "visits_refused",
+        "transition": "refuse_visits",
+    }
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["sup@example.test"]
     assert case.debtor.name not in mailoutbox[0].body

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, DebtorPhone, Stage
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
 from common.pii import digest
 from compliance import audit
@@ -121,11 +122,11 @@ def visits_resume(*, case: Case, actor: Any, reason: str, now: dt.datetime | Non
     debtor.visits_refused = False
     debtor._history_user = actor
     debtor.save()
-    old_stage = case.stage
-    if case.stage == Stage.VISITS_REFUSED:
-        case.resume_visits(at=now)
-        case._history_user = actor
-        case.save()
+    moved = (
+        case_stage_move(case=case, transition="resume_visits", actor=actor, at=now)
+        if case_can_move(case, "resume_visits")
+        else {}
+    )
     audit.record(
         actor=actor,
         action="case.visits_resumed",
@@ -135,7 +136,7 @@ def visits_resume(*, case: Case, actor: Any, reason: str, now: dt.datetime | Non
             "overrides": "VISIT_REFUSED",
             "pack": [pack.code, pack.version],
             "debtor": debtor.pk,
-            "case_stage": [old_stage, case.stage],
+            **moved,
             "reason_digest": digest(reason, kind="note"),
         },
     )

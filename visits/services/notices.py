@@ -19,7 +19,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, DebtorPhone, Stage, VerificationStatus
+from cases.models import Case, DebtorPhone, VerificationStatus
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure, PermissionRefused
 from common.pii import digest, phone_digest
 from compliance import audit, decisions
@@ -288,15 +289,14 @@ def _create_notice(
     VisitToken.objects.create(
         visit=visit, notice=notice, token_digest=token_digest(token), expires_at=visit.window_end
     )
-    old_visit, old_stage = visit.state, case.stage
+    old_visit = visit.state
     visit.notify(at=now)
     visit._history_user = actor
     visit.save()
-    if case.stage == Stage.VISIT_PLANNED:
-        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-        case.give_notice(at=now)
-        case._history_user = actor
-        case.save()
+    moved: dict[str, Any] = {}
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case_can_move(case, "give_notice"):  # the first notice of the planned visit
+        moved = case_stage_move(case=case, transition="give_notice", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="notice.recorded",
@@ -316,7 +316,7 @@ def _create_notice(
             "counts_from": clock.counts_from,
             **({"late_minutes": clock.late_minutes} if clock.late_minutes else {}),
             "visit_state": [old_visit, visit.state],
-            "case_stage": [old_stage, case.stage],
+            **moved,
         },
     )
     return notice
@@ -570,14 +570,13 @@ def _refuse_visits(*, case: Case, visit: Visit, notice: Notice, actor: Any, now:
     debtor.visits_refused = True
     debtor._history_user = actor
     debtor.save()
-    old_visit, old_stage = visit.state, case.stage
+    old_visit = visit.state
     visit.refuse(at=now)
     visit._history_user = actor
     visit.save()
-    if case.stage in (Stage.VERIFIED, Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN):
-        case.refuse_visits(at=now)
-        case._history_user = actor
-        case.save()
+    moved: dict[str, Any] = {}
+    if case_can_move(case, "refuse_visits"):
+        moved = case_stage_move(case=case, transition="refuse_visits", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="debtor.visits_refused",
@@ -587,7 +586,7 @@ def _refuse_visits(*, case: Case, visit: Visit, notice: Notice, actor: Any, now:
             "notice": notice.pk,
             "visit": visit.pk,
             "visit_state": [old_visit, visit.state],
-            "case_stage": [old_stage, case.stage],
+            **moved,
         },
     )
     notice_id = notice.pk

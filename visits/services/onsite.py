@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from cases.models import Case, Stage
 from cases.services.disputes import dispute_open
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
 from common.idempotency import checked_key
 from common.pii import digest
@@ -293,11 +294,10 @@ def _start(
     )
     if evaluation.blocked:
         return evaluation.refusal()
-    old_visit, old_case = visit.state, case.stage
+    old_visit = visit.state
     visit.start_on_site(at=now)
     _save(visit, actor)
-    case.start_on_site(at=now)
-    _save(case, actor)
+    moved = case_stage_move(case=case, transition="start_on_site", actor=actor, at=now)
     log = VisitLog(
         visit=visit,
         version=1,
@@ -313,8 +313,7 @@ def _start(
         data={
             "visit": visit.pk,
             "state": [old_visit, visit.state],
-            "from": old_case,
-            "to": case.stage,
+            **moved,
             "agents": list(arrived),
             "decision": evaluation.decision.pk,
         },
@@ -885,8 +884,7 @@ def _record_contact(*, visit: Visit, case: Case, log: VisitLog | None, actor: Us
 
 def _case_after(*, visit: Visit, case: Case, log: VisitLog, actor: User, now: dt.datetime) -> dict[str, Any]:
     """Move the case by the outcome; returns what changed for the audit event."""
-    old = case.stage
-    moved: dict[str, Any] = {"from": old}
+    moved: dict[str, Any] = {}
     debtor = case.debtor
     if log.refuses_visits and not debtor.visits_refused:
         debtor.visits_refused = True
@@ -908,15 +906,11 @@ def _case_after(*, visit: Visit, case: Case, log: VisitLog, actor: User, now: dt
             case.refresh_from_db()
             moved["dispute"] = complaint.pk
         elif log.refuses_visits:
-            case.refuse_visits(at=now)
-            _save(case, actor)
+            moved |= case_stage_move(case=case, transition="refuse_visits", actor=actor, at=now)
         elif log.outcome == Outcome.AGREEMENT:
-            case.log_conversation(at=now)
-            _save(case, actor)
+            moved |= case_stage_move(case=case, transition="log_conversation", actor=actor, at=now)
         else:
-            case.follow_up_after_visit(at=now)
-            _save(case, actor)
-    moved["to"] = case.stage
+            moved |= case_stage_move(case=case, transition="follow_up_after_visit", actor=actor, at=now)
     return moved
 
 
@@ -1074,10 +1068,9 @@ def visit_abort(*, visit: Visit, actor: User, reason: str, now: dt.datetime | No
     visit.abort(reason=reason[:2000], at=now)
     _save(visit, actor)
     _record_contact(visit=visit, case=case, log=log, actor=actor, now=now)
-    old_case = case.stage
-    if case.stage == Stage.ON_SITE:
-        case.follow_up_after_visit(at=now)
-        _save(case, actor)
+    moved: dict[str, Any] = {}
+    if case_can_move(case, "follow_up_after_visit"):
+        moved = case_stage_move(case=case, transition="follow_up_after_visit", actor=actor, at=now)
     attested = sorted(ConductAttestation.objects.filter(visit=visit).values_list("agent_id", flat=True))
     audit.record(
         actor=actor,
@@ -1087,8 +1080,7 @@ def visit_abort(*, visit: Visit, actor: User, reason: str, now: dt.datetime | No
         data={
             "visit": visit.pk,
             "state": [old_visit, visit.state],
-            "from": old_case,
-            "to": case.stage,
+            **moved,
             "reason_digest": digest(reason, kind="note"),
             "attested": attested,
             "agents": [a.pk for a in _agents(visit)],

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from cases.models import Case, DebtorAddress, Stage
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import SOURCE_ROLES, DomainError, Failure
 from common.pii import digest
 from compliance import audit, decisions
@@ -386,10 +387,7 @@ def visit_plan(
             visit._history_user = actor  # type: ignore[attr-defined]
             visit.save()
             agent_ids = _set_agents(visit, agent_list, actor)
-            old_stage = case.stage
-            case.plan_visit(at=now)
-            case._history_user = actor  # type: ignore[attr-defined]
-            case.save()
+            moved = case_stage_move(case=case, transition="plan_visit", actor=actor, at=now)
             audit.record(
                 actor=actor,
                 action="visit.planned",
@@ -402,8 +400,7 @@ def visit_plan(
                     "agents": agent_ids,
                     "purpose": purpose,
                     "decision": decision.pk if decision else None,
-                    "from": old_stage,
-                    "to": case.stage,
+                    **moved,
                 },
             )
     if refusal is not None:
@@ -678,11 +675,7 @@ def visit_cancel(*, visit: Visit, actor: User, reason: str, now: dt.datetime | N
         "state": [old_state, visit.state],
         "reason_digest": digest(reason, kind="note"),
     }
-    if case.stage in (Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN) and not _live_visits(case).exists():
-        data["from"] = case.stage
-        case.drop_visit_plan(at=now)
-        case._history_user = actor  # type: ignore[attr-defined]
-        case.save()
-        data["to"] = case.stage
+    if case_can_move(case, "drop_visit_plan") and not _live_visits(case).exists():
+        data |= case_stage_move(case=case, transition="drop_visit_plan", actor=actor, at=now)
     audit.record(actor=actor, action="visit.cancelled", obj=visit, case_id=case.pk, data=data)
     return visit

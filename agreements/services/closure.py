@@ -24,8 +24,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cases.models import CLOSABLE_STAGES, Case, Stage
-from cases.services.stage import case_stage_move
+from cases.models import Case, Stage
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
 from common.pdf import render_pdf
 from common.pii import digest
@@ -51,14 +51,6 @@ from ..models import (
 from ._shared import fail, local_today, lock_case, refuse, save
 from ._shared import now as _now
 from .followups import _create as _plan_follow_up
-
-ESCALATABLE = (
-    Stage.VERIFIED,
-    Stage.VISITS_REFUSED,
-    Stage.CONVERSATION_LOGGED,
-    Stage.AGREEMENT_SIGNED,
-    Stage.FOLLOW_UP,
-)
 
 
 def _legal_threat_decision(case: Case, *, action: str, actor: Any, now: dt.datetime) -> decisions.Evaluation:
@@ -110,7 +102,8 @@ def case_escalate(
             failures.append(
                 fail("INVALID_INPUT", _("Choose a lawyer's letter or a litigation referral."), "kind")
             )
-        if case.stage not in (*ESCALATABLE, Stage.ESCALATED):
+        # the machine says which stages escalate; an escalated case may get a second letter
+        if not (case_can_move(case, "escalate") or case.stage == Stage.ESCALATED):
             failures.append(
                 fail(
                     "WRONG_STAGE",
@@ -334,7 +327,7 @@ def case_close(
         "documents_returned_how": (documents_returned_how or "").strip(),
     }
     failures: list[Failure] = []
-    if case.stage not in CLOSABLE_STAGES:
+    if not case_can_move(case, "close"):
         failures.append(
             fail(
                 "WRONG_STAGE",
@@ -488,7 +481,7 @@ def case_recall(
         failures.append(
             fail("FIELD_REQUIRED", _("Give your reference for this recall."), "creditor_reference")
         )
-    if case.stage not in CLOSABLE_STAGES:
+    if not case_can_move(case, "close"):
         failures.append(
             fail(
                 "WRONG_STAGE",

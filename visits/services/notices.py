@@ -70,20 +70,23 @@ def _recipient(
 ) -> tuple[str, str, DebtorPhone | None]:
     """(address to send to, its digest, the phone) for SMS, e-mail and calls; empty for letters.
 
-    Without a chosen phone, the first verified one; with none verified, the first usable one, which the
-    contact gate refuses for an SMS (SMS_UNVERIFIED) and which limits a call's notice content."""
-    if channel == Channel.SMS or (channel == Channel.PHONE and phone_id):
+    Without a chosen phone, the first verified one. With none verified: for an SMS the first usable one,
+    which the contact gate refuses (SMS_UNVERIFIED); for a call no number, and the limited content."""
+    if channel in (Channel.SMS, Channel.PHONE):
         phones = DebtorPhone.objects.filter(debtor_id=visit.case.debtor_id).exclude(
             status=VerificationStatus.INVALID
         )
-        phone = (
-            phones.filter(pk=phone_id).first()
-            if phone_id
-            else phones.filter(status=VerificationStatus.VERIFIED).order_by("pk").first()
-            or phones.order_by("pk").first()
-        )
-        if phone is None:
+        verified = phones.filter(status=VerificationStatus.VERIFIED).order_by("pk").first()
+        if phone_id:
+            phone = phones.filter(pk=phone_id).first()
+        elif channel == Channel.SMS:
+            phone = verified or phones.order_by("pk").first()
+        else:
+            phone = verified  # a call without a chosen number: the first verified one, as the form says
+        if phone is None and (phone_id or channel == Channel.SMS):
             raise _fail("NO_PHONE", _("The debtor has no usable phone number on file."), "phone_id")
+        if phone is None:
+            return "", "", None
         return (phone.number if channel == Channel.SMS else ""), phone_digest(phone.number), phone
     if channel == Channel.EMAIL:
         email = (email or "").strip()

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from cases.models import Case, DebtorAddress, Stage
+from cases.models import Case, DebtorAddress
 from cases.services.stage import case_can_move, case_stage_move
 from common.errors import SOURCE_ROLES, DomainError, Failure
 from common.pii import digest
@@ -46,7 +46,6 @@ from ..selectors import pack_for_case, visit_facts
 
 # The documents without which agents may not go (CONC 7.9.12R; CBA guideline: credentials shown on site).
 REQUIRED_CHECKLIST = (ChecklistItem.AUTHORIZATION_LETTER, ChecklistItem.WORK_IDS)
-PLANNABLE_STAGES = (Stage.VERIFIED, Stage.FOLLOW_UP)
 SOURCE_PROCEDURE = _("FieldLedger visit procedure (DOMAIN.md, stage 2)")
 
 
@@ -325,7 +324,7 @@ def visit_plan(
         case = _lock_case(case)
         policies.require(policies.can_plan(actor, case))
         failures: list[Failure] = []
-        if case.stage not in PLANNABLE_STAGES:
+        if not case_can_move(case, "plan_visit"):
             failures.append(
                 _fail(
                     "WRONG_STAGE",

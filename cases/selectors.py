@@ -488,7 +488,10 @@ def _timeline(
                 "actor": event.actor,
                 "seq": event.seq,
                 "data": event.data,
-                "to_label": _stage_label(event.data.get("to")) if isinstance(event.data, dict) else "",
+                # every stage change carries `data.stage` (cases/services/stage.py)
+                "to_label": _stage_label((event.data.get("stage") or {}).get("to"))
+                if isinstance(event.data, dict) and isinstance(event.data.get("stage"), dict)
+                else "",
             }
         )
     for h in history:

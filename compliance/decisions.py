@@ -1,8 +1,9 @@
 """Rule decisions: evaluate the checks due at a moment, record the decision and its audit event.
 
 Pattern for services ("decide, then act"): inside the service's transaction call `evaluate` BEFORE any
-other write; if `evaluation.blocked`, leave the atomic block normally (so the refused decision and its
-audit event commit) and raise `evaluation.error()` after it. A supervisor's override is its own
+other write; if `evaluation.blocked`, raise `evaluation.refusal()` (a `RulesRefused`). The service's
+`@refusals_recorded` decorator (compliance/refusals.py) records the refused decision again if the
+rollback took it (or leave the atomic block normally and raise after it: the decision is kept as is). A supervisor's override is its own
 decision row (`override_of`) and its own audit event.
 """
 
@@ -22,6 +23,7 @@ from common.pii import digest
 
 from . import audit
 from .models import RuleDecision, RulePack
+from .refusals import RulesRefused
 from .rules import PackParams, VisitFacts, check_visit
 from .rules.onsite import OnSiteFacts, check_onsite
 
@@ -41,6 +43,7 @@ def _trace(failure: Failure) -> dict[str, Any]:
 class Evaluation:
     decision: RuleDecision
     failures: list[Failure]
+    replay: dict[str, Any] | None = None  # the arguments of `record`, to record it again after a rollback
 
     @property
     def blocking(self) -> list[Failure]:
@@ -60,7 +63,11 @@ class Evaluation:
         return self.blocked and all(f.overridable for f in self.blocking)
 
     def error(self) -> DomainError:
-        return DomainError(self.blocking)
+        return self.refusal()
+
+    def refusal(self) -> RulesRefused:
+        """The refusal to raise: it carries the decision (recorded again if a rollback takes it)."""
+        return RulesRefused(self.blocking, decision=self.decision, replay=self.replay)
 
 
 def _outcome(failures: list[Failure]) -> str:
@@ -129,7 +136,19 @@ def record(
             "inputs": inputs,
         },
     )
-    return Evaluation(decision, failures)
+    replay = {
+        "action": action,
+        "moment": moment,
+        "failures": failures,
+        "inputs": inputs,
+        "pack": pack,
+        "actor": actor,
+        "now": now,
+        "object_type": object_type,
+        "object_id": object_id,
+        "case_id": case_id,
+    }
+    return Evaluation(decision, failures, replay)
 
 
 @transaction.atomic

@@ -58,6 +58,17 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
 
+def default_channel_caps() -> dict[str, dict[str, int]]:
+    """Caps per channel of the shipped packs (phone calls have their own fields)."""
+    return {
+        "sms": {"per_day": 3, "per_7_days": 7},
+        "email": {"per_day": 3, "per_7_days": 7},
+        "messaging": {"per_day": 3, "per_7_days": 7},
+        "letter": {"per_day": 1, "per_7_days": 3},
+        "lawyer_letter": {"per_day": 1, "per_7_days": 1},
+    }
+
+
 class RulePack(models.Model):
     """A named, versioned set of rule parameters (COMPLIANCE.md). Rows are never edited: a change is a
     new version of the same code, so every past decision keeps pointing at what it used."""
@@ -123,6 +134,23 @@ class RulePack(models.Model):
         _("contact attempts by other channels before a visit"), default=0
     )
     gentler_window_days = models.PositiveSmallIntegerField(_("counted within the last (days)"), default=14)
+    # The contact gate (visits/services/gate.py): per-channel caps besides the phone caps above, e.g.
+    # {"sms": {"per_day": 2, "per_7_days": 5}}; a channel not named has no cap of its own.
+    channel_caps = models.JSONField(_("contacts per channel"), default=default_channel_caps, blank=True)
+    # The server's clock is the record: a typed time (notice given, contact made, conversation) may
+    # precede its recording by at most this much; the lead time counts from recording minus this.
+    typed_time_grace_minutes = models.PositiveSmallIntegerField(
+        _("a typed time may precede its recording by (minutes)"), default=30
+    )
+    # What a notice says: "limited" (no debt, creditor or purpose: whoever holds the number learns
+    # nothing) or "full". A notice by SMS or phone is limited whenever the holder of the number is not
+    # verified, whatever this says (visits/notice_texts.py `content_level`).
+    notice_content = models.CharField(
+        _("notice content"),
+        max_length=8,
+        choices=[("limited", _("Limited (no debt, creditor or purpose)")), ("full", _("Full"))],
+        default="full",
+    )
     overridable = models.JSONField(
         _("checks a supervisor may override"),
         default=list,

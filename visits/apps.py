@@ -9,7 +9,7 @@ class VisitsConfig(AppConfig):
     def ready(self) -> None:
         from common import demo
 
-        from . import checks, onsite_workspace, workspace  # noqa: F401 (checks: registers deploy checks)
+        from . import checks, exceptions, onsite_workspace, workspace  # noqa: F401 (checks: deploy checks)
         from .demo import seed_visits
 
         demo.register("visits", seed_visits, order=20)
@@ -20,3 +20,4 @@ class VisitsConfig(AppConfig):
         from . import limitation_sources
 
         limitation_sources.register()  # what restarts the limitation period (compliance/limitation.py)
+        exceptions.register()

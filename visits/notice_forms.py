@@ -38,7 +38,16 @@ class NoticeForm(forms.Form):
 
     def __init__(self, *args: Any, phones: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["phone_id"].choices = [("", _("The first verified phone"))] + [
+        phones = list(phones)
+        verified = next((p for p in phones if p.status == "verified"), None)
+        # Never call a phone verified that is not: the default names the number it stands for, and
+        # says so when there is none (an SMS then is refused: SMS_UNVERIFIED).
+        default = (
+            _("The first verified phone: %(phone)s") % {"phone": verified.masked}
+            if verified is not None
+            else _("No verified phone: an SMS will be refused; a call gets the limited notice")
+        )
+        self.fields["phone_id"].choices = [("", default)] + [
             (p.pk, f"{p.masked} ({p.get_status_display()})") for p in phones
         ]
 

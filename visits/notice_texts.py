@@ -74,6 +74,22 @@ DEFAULTS: dict[tuple[str, str], str] = {
     ),
 }
 
+# The notice's content level (rule pack `notice_content`): "full" names the creditor and the purpose;
+# "limited" names neither, nor any debt, so that whoever holds the number learns nothing. A notice by
+# SMS or phone is limited whenever the number's holder is not verified, whatever the pack says.
+LIMITED, FULL = "limited", "full"
+LIMITED_TEXTS = {
+    "en": "{agency}: we plan to visit you on {date}, {window}. Check this visit is genuine: {link}",
+    "zh-hans": "【{agency}】我们计划于{date} {window}上门拜访。核实本次拜访：{link}",
+}
+
+
+def content_level(*, pack_level: str, channel: str, phone: Any) -> str:
+    if channel in (Channel.SMS, Channel.PHONE) and (phone is None or phone.status != "verified"):
+        return LIMITED
+    return FULL if pack_level == FULL else LIMITED
+
+
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 

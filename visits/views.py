@@ -22,10 +22,10 @@ from common.errors import DomainError
 from common.views import report_form_errors as _form_errors
 from common.views import report_refusal as _report
 from compliance.models import RuleDecision
+from compliance.refusals import RulesRefused
 
 from . import forms, onsite_views, policies, selectors, services
 from .models import ChecklistItem, Visit, VisitState
-from .services import RulesRefused
 
 # A failure's `field` (as the services name it) → the plan form's field that shows it.
 PLAN_FIELDS = {

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -13,12 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from common.errors import DomainError, Failure
-from compliance import audit
 
 from ..models import Agreement
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 SOURCE = _("FieldLedger repayment agreement procedure (DOMAIN.md, stages 6 and 7)")
 
@@ -56,39 +50,3 @@ def local_today(case: Case, at: dt.datetime) -> dt.date:
 def save(obj: Any, actor: Any) -> None:
     obj._history_user = actor
     obj.save()
-
-
-def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Record a refusal by policy or input as `<action>.refused` after the service's transaction rolled
-    back (refusals by the rules are recorded by their decision, `rules.refused`, and not repeated)."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except DomainError as error:
-                if getattr(error, "decision", None) is not None:
-                    raise
-                subject = (
-                    kwargs.get("agreement")
-                    or kwargs.get("follow_up")
-                    or kwargs.get("review")
-                    or kwargs.get("case")
-                )
-                case_id = getattr(subject, "case_id", None) or (
-                    subject.pk if isinstance(subject, Case) else None
-                )
-                audit.record(
-                    actor=kwargs.get("actor"),
-                    action=f"{action}.refused",
-                    obj=subject if subject is not None and getattr(subject, "pk", None) else None,
-                    object_type="" if subject is not None else "cases.case",
-                    case_id=case_id if isinstance(case_id, int) else None,
-                    data={"codes": error.codes},
-                )
-                raise
-
-        return wrapper
-
-    return decorate

@@ -23,10 +23,11 @@ from common.errors import DomainError, Failure
 from common.pii import digest
 from common.uploads import digest_upload, safe_name, sniff
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import Acknowledgement, AcknowledgementForm
-from ._shared import fail, local_today, lock_case, refusals_audited, save
+from ._shared import fail, local_today, lock_case, save
 from ._shared import now as _now
 
 EVIDENCE_KINDS = ("document", "photo", "audio")
@@ -64,7 +65,7 @@ def _evidence_failures(evidence: UploadedFile | None) -> tuple[list[Failure], An
     return [], sniffed
 
 
-@refusals_audited("acknowledgement.record")
+@refusals_recorded("acknowledgement.record")
 @transaction.atomic
 def acknowledgement_record(
     *,

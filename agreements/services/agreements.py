@@ -27,12 +27,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cases.models import Case, Stage
+from cases.services.stage import case_stage_move
 from common.errors import DomainError, Failure
 from common.idempotency import checked_key
 from common.pdf import render_pdf
 from common.pii import digest
 from compliance import audit, decisions
-from visits.services import RulesRefused
+from compliance.refusals import RulesRefused, refusals_recorded
 
 from .. import policies, schedule, selectors
 from ..models import (
@@ -47,7 +48,7 @@ from ..models import (
     SignatureRole,
     SigningLink,
 )
-from ._shared import fail, local_today, lock_agreement, lock_case, refusals_audited, refuse, save
+from ._shared import fail, local_today, lock_agreement, lock_case, refuse, save
 from ._shared import now as _now
 
 DRAFTABLE_STAGES = (
@@ -133,7 +134,7 @@ def _number(case: Case) -> str:
     return f"AG-{case.pk}-{Agreement.objects.filter(case=case).count() + 1}"
 
 
-@refusals_audited("agreement.draft")
+@refusals_recorded("agreement.draft")
 @transaction.atomic
 def agreement_draft(
     *,
@@ -276,7 +277,7 @@ def _decide(agreement: Agreement, *, moment: str, actor: Any, now: dt.datetime) 
     )
 
 
-@refusals_audited("agreement.submit")
+@refusals_recorded("agreement.submit")
 def agreement_submit(*, agreement: Agreement, actor: User, now: dt.datetime | None = None) -> Agreement:
     """draft → awaiting approval (a settlement discount above the creditor's share): the rules run now
     so that the approving supervisor sees their decision."""
@@ -292,7 +293,7 @@ def agreement_submit(*, agreement: Agreement, actor: User, now: dt.datetime | No
             )
         evaluation = _decide(agreement, moment="approve", actor=actor, now=now)
         if evaluation.blocked:
-            refusal = RulesRefused(evaluation.blocking, decision=evaluation.decision)
+            refusal = evaluation.refusal()
         else:
             agreement.submit(at=now)
             agreement.decision = evaluation.decision
@@ -313,7 +314,7 @@ def agreement_submit(*, agreement: Agreement, actor: User, now: dt.datetime | No
     return agreement
 
 
-@refusals_audited("agreement.approve")
+@refusals_recorded("agreement.approve")
 @transaction.atomic
 def agreement_approve(
     *,
@@ -352,7 +353,7 @@ def agreement_approve(
     return agreement
 
 
-@refusals_audited("agreement.cancel")
+@refusals_recorded("agreement.cancel")
 @transaction.atomic
 def agreement_cancel(
     *, agreement: Agreement, actor: User, reason: str, now: dt.datetime | None = None
@@ -373,10 +374,7 @@ def agreement_cancel(
     save(agreement, actor)
     moved = {}
     if case.stage == Stage.CONVERSATION_LOGGED:
-        moved = {"from": case.stage}
-        case.back_to_follow_up(at=now)
-        save(case, actor)
-        moved["to"] = case.stage
+        moved = case_stage_move(case=case, transition="back_to_follow_up", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="agreement.cancelled",
@@ -462,7 +460,7 @@ def _pdf(agreement: Agreement, *, now: dt.datetime) -> Any:
     )
 
 
-@refusals_audited("agreement.sign")
+@refusals_recorded("agreement.sign")
 def agreement_sign(
     *,
     agreement: Agreement,
@@ -535,7 +533,7 @@ def agreement_sign(
             raise DomainError(failures)
         evaluation = _decide(agreement, moment="sign", actor=actor, now=now)
         if evaluation.blocked:
-            refusal = RulesRefused(evaluation.blocking, decision=evaluation.decision)
+            refusal = evaluation.refusal()
         else:
             _execute(
                 agreement=agreement,
@@ -614,9 +612,7 @@ def _execute(
         superseded = Agreement.objects.select_for_update().get(pk=superseded.pk)
         superseded.supersede(at=now)
         save(superseded, actor)
-    old_stage = case.stage
-    case.sign_agreement(at=now)
-    save(case, actor)
+    move = case_stage_move(case=case, transition="sign_agreement", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="agreement.signed",
@@ -630,8 +626,7 @@ def _execute(
             "decision": evaluation.decision.pk,
             "warnings": [f.code for f in evaluation.warnings],
             "supersedes": superseded.number if superseded else None,
-            "from": old_stage,
-            "to": case.stage,
+            **move,
         },
     )
 
@@ -647,14 +642,14 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@refusals_audited("agreement.signing_link")
+@refusals_recorded("agreement.signing_link")
 @transaction.atomic
 def signing_link_send(
     *, agreement: Agreement, actor: User, channel: str, email: str = "", now: dt.datetime | None = None
 ) -> SigningLink:
     """Send the debtor a one-time link (SMS to their verified phone, or e-mail) to read the agreement and
     sign it on their own phone after confirming their identity. The link is valid 72 hours."""
-    from visits import sms
+    from visits.services.gate import Outbound, contact_gate, deliver
 
     now = now or _now()
     agreement = lock_agreement(agreement)
@@ -664,12 +659,6 @@ def signing_link_send(
     if agreement.state != signable:
         raise refuse("WRONG_STATE", _("Only an agreement ready to sign can be sent for signing."), "state")
     debtor = case.debtor
-    if debtor.contact_ceased or debtor.represented:
-        raise refuse(
-            "CEASE_CONTACT" if debtor.contact_ceased else "REPRESENTED",
-            _("The debtor may not be contacted directly about this debt."),
-            "channel",
-        )
     token = secrets.token_urlsafe(24)
     link = SigningLink(
         agreement=agreement,
@@ -682,7 +671,9 @@ def signing_link_send(
         _("%(agency)s: please read and sign your repayment agreement %(number)s: %(link)s")
         % {"agency": settings.AGENCY_NAME, "number": agreement.number, "link": _link_url(token)}
     )
+    phone = None
     if channel == "sms":
+        # The best number on file: a verified one if any (the gate refuses an SMS to any other).
         phone = debtor.phones.exclude(status="invalid").order_by("-status", "pk").first()
         if phone is None:
             raise refuse("NO_PHONE", _("The debtor has no usable phone number on file."), "channel")
@@ -695,6 +686,29 @@ def signing_link_send(
     else:
         raise refuse("CHANNEL_INVALID", _("Choose SMS or e-mail."), "channel")
     link.save()
+    subject = str(_("Your repayment agreement"))
+    link_id = link.pk
+    # The gate judges the contact (hours, flags, caps, verified number), records it, and sends after
+    # commit; a refusal raises here and leaves its decision.
+    contact_gate(
+        case=case,
+        actor=actor,
+        channel=channel,
+        purpose="signing_link",
+        now=now,
+        phone=phone,
+        recipient_digest=recipient_digest,
+        subject=agreement,
+        after_commit=lambda: deliver(
+            Outbound(
+                channel=channel,
+                to=recipient,
+                text=text,
+                idempotency_key=f"sign-{link_id}",
+                subject=subject,
+            )
+        ),
+    )
     audit.record(
         actor=actor,
         action="agreement.signing_link_sent",
@@ -707,16 +721,6 @@ def signing_link_send(
             "expires_at": link.expires_at,
         },
     )
-
-    def deliver() -> None:
-        if channel == "sms":
-            sms.send_sms(to=recipient, text=text, idempotency_key=f"sign-{link.pk}")
-        else:
-            from django.core.mail import EmailMessage
-
-            EmailMessage(subject=str(_("Your repayment agreement")), body=text, to=[recipient]).send()
-
-    transaction.on_commit(deliver)
     return link
 
 

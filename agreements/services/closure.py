@@ -24,14 +24,15 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cases.models import CLOSABLE_STAGES, Case, Stage
+from cases.models import Case, Stage
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
 from common.pdf import render_pdf
 from common.pii import digest
 from compliance import audit, decisions
 from compliance.models import AuditEvent
+from compliance.refusals import RulesRefused, refusals_recorded
 from compliance.rules.agreements import check_agreement
-from visits.services import RulesRefused
 
 from .. import policies, selectors
 from ..models import (
@@ -47,17 +48,9 @@ from ..models import (
     FollowUpStatus,
     NextAction,
 )
-from ._shared import fail, local_today, lock_case, refusals_audited, refuse, save
+from ._shared import fail, local_today, lock_case, refuse, save
 from ._shared import now as _now
 from .followups import _create as _plan_follow_up
-
-ESCALATABLE = (
-    Stage.VERIFIED,
-    Stage.VISITS_REFUSED,
-    Stage.CONVERSATION_LOGGED,
-    Stage.AGREEMENT_SIGNED,
-    Stage.FOLLOW_UP,
-)
 
 
 def _legal_threat_decision(case: Case, *, action: str, actor: Any, now: dt.datetime) -> decisions.Evaluation:
@@ -84,7 +77,7 @@ def _legal_threat_decision(case: Case, *, action: str, actor: Any, now: dt.datet
     )
 
 
-@refusals_audited("case.escalate")
+@refusals_recorded("case.escalate")
 def case_escalate(
     *,
     case: Case,
@@ -109,7 +102,8 @@ def case_escalate(
             failures.append(
                 fail("INVALID_INPUT", _("Choose a lawyer's letter or a litigation referral."), "kind")
             )
-        if case.stage not in (*ESCALATABLE, Stage.ESCALATED):
+        # the machine says which stages escalate; an escalated case may get a second letter
+        if not (case_can_move(case, "escalate") or case.stage == Stage.ESCALATED):
             failures.append(
                 fail(
                     "WRONG_STAGE",
@@ -130,9 +124,25 @@ def case_escalate(
             )
         if failures:
             raise DomainError(failures)
-        evaluation = _legal_threat_decision(case, action=f"escalation.{kind}", actor=actor, now=now)
+        if kind == EscalationKind.LAWYER_LETTER:
+            # A lawyer's letter is a contact with the debtor that threatens legal action: the contact
+            # gate judges it (LIMITATION, flags, caps), records it, and refuses with its decision.
+            from visits.services.gate import contact_gate
+
+            contact = contact_gate(
+                case=case,
+                actor=actor,
+                channel="lawyer_letter",
+                purpose="lawyer_letter",
+                now=now,
+                legal_threat=True,
+                note=f"lawyer's letter ({law_firm.strip()[:150]})",
+            )
+            evaluation = contact.evaluation  # type: ignore[attr-defined]
+        else:
+            evaluation = _legal_threat_decision(case, action=f"escalation.{kind}", actor=actor, now=now)
         if evaluation.blocked:
-            refusal = RulesRefused(evaluation.blocking, decision=evaluation.decision)
+            refusal = evaluation.refusal()
         else:
             escalation = Escalation(
                 case=case,
@@ -162,11 +172,8 @@ def case_escalate(
                 escalation.document_sha256 = pdf.sha256
             save(escalation, actor)
             moved: dict[str, Any] = {}
-            if case.stage != Stage.ESCALATED:
-                moved = {"from": case.stage}
-                case.escalate(at=now)
-                save(case, actor)
-                moved["to"] = case.stage
+            if case.stage != Stage.ESCALATED:  # a second letter leaves the case where it is
+                moved = case_stage_move(case=case, transition="escalate", actor=actor, at=now)
             audit.record(
                 actor=actor,
                 action=f"case.escalated.{kind}",
@@ -293,7 +300,7 @@ def _cancel_live(case: Case, *, actor: User, reason: str, now: dt.datetime) -> l
     return cancelled
 
 
-@refusals_audited("case.close")
+@refusals_recorded("case.close")
 @transaction.atomic
 def case_close(
     *,
@@ -320,7 +327,7 @@ def case_close(
         "documents_returned_how": (documents_returned_how or "").strip(),
     }
     failures: list[Failure] = []
-    if case.stage not in CLOSABLE_STAGES:
+    if not case_can_move(case, "close"):
         failures.append(
             fail(
                 "WRONG_STAGE",
@@ -369,9 +376,7 @@ def case_close(
         closed_by=actor,
         closed_at=now,
     )
-    old_stage = case.stage
-    case.close(at=now)
-    save(case, actor)
+    move = case_stage_move(case=case, transition="close", actor=actor, at=now)
     save(closure, actor)
     pdf = _report(case, closure, now=now)
     closure.report.save(f"closing-report-{case.external_ref}.pdf", ContentFile(pdf.content), save=False)
@@ -385,8 +390,7 @@ def case_close(
         data={
             "reason": reason,
             "closure": closure.pk,
-            "from": old_stage,
-            "to": case.stage,
+            **move,
             "paid_total": closure.paid_total,
             "outstanding": case.outstanding,
             "report_sha256": pdf.sha256,
@@ -398,7 +402,7 @@ def case_close(
     return closure
 
 
-@refusals_audited("case.reopen")
+@refusals_recorded("case.reopen")
 @transaction.atomic
 def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None = None) -> Case:
     """closed → follow_up by a supervisor of the team, with a reason; a follow-up task opens."""
@@ -419,8 +423,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None
     if closure is not None:
         closure.reopened_by, closure.reopened_at, closure.reopen_reason = actor, now, reason[:2000]
         save(closure, actor)
-    case.reopen(at=now)
-    save(case, actor)
+    move = case_stage_move(case=case, transition="reopen", actor=actor, at=now)
     _plan_follow_up(
         case=case,
         actor=actor,
@@ -438,8 +441,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None
         obj=case,
         case_id=case.pk,
         data={
-            "from": Stage.CLOSED,
-            "to": case.stage,
+            **move,
             "closure": closure.pk if closure else None,
             "reason_digest": digest(reason, kind="note"),
         },
@@ -447,7 +449,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, now: dt.datetime | None
     return case
 
 
-@refusals_audited("case.recall")
+@refusals_recorded("case.recall")
 @transaction.atomic
 def case_recall(
     *,
@@ -479,7 +481,7 @@ def case_recall(
         failures.append(
             fail("FIELD_REQUIRED", _("Give your reference for this recall."), "creditor_reference")
         )
-    if case.stage not in CLOSABLE_STAGES:
+    if not case_can_move(case, "close"):
         failures.append(
             fail(
                 "WRONG_STAGE",

@@ -16,10 +16,11 @@ from cases.models import Case, Level
 from common.errors import DomainError, Failure
 from common.pii import digest
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import FollowUp, FollowUpStatus, NextAction
-from ._shared import fail, local_today, lock_case, refusals_audited, refuse, save
+from ._shared import fail, local_today, lock_case, refuse, save
 from ._shared import now as _now
 
 
@@ -99,7 +100,7 @@ def _create(*, case: Case, actor: Any, now: dt.datetime, **values: Any) -> Follo
     return plan
 
 
-@refusals_audited("follow_up.plan")
+@refusals_recorded("follow_up.plan")
 @transaction.atomic
 def follow_up_plan(
     *,
@@ -181,7 +182,7 @@ def follow_up_task(
     )
 
 
-@refusals_audited("follow_up.done")
+@refusals_recorded("follow_up.done")
 @transaction.atomic
 def follow_up_done(
     *, follow_up: FollowUp, actor: User, note: str = "", now: dt.datetime | None = None

@@ -23,6 +23,7 @@ from cases.importing import CellProblem, FileProblem, RowError
 from cases.models import Case, Creditor, Stage
 from common.errors import DomainError, Failure
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import (
@@ -37,7 +38,7 @@ from ..models import (
     PromiseCheck,
     PromiseStatus,
 )
-from ._shared import fail, local_today, lock_case, refusals_audited, refuse, save
+from ._shared import fail, local_today, lock_case, refuse, save
 from ._shared import now as _now
 
 COLUMNS = ("external_ref", "amount", "currency", "paid_on", "method", "reference", "note")
@@ -194,7 +195,7 @@ def _same(payment: Payment, *, case: Case, amount: Decimal, paid_on: dt.date) ->
     return payment.case_id == case.pk and payment.amount == amount and payment.paid_on == paid_on
 
 
-@refusals_audited("payment.record")
+@refusals_recorded("payment.record")
 @transaction.atomic
 def payment_record(
     *,

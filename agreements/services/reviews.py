@@ -19,10 +19,11 @@ from accounts.models import User
 from accounts.services import system_user
 from common.pii import digest
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import FollowUp, FollowUpReview, FollowUpStatus, ReviewStatus
-from ._shared import lock_case, refusals_audited, refuse, save
+from ._shared import lock_case, refuse, save
 from ._shared import now as _now
 
 
@@ -72,7 +73,7 @@ def reviews_schedule(*, today: dt.date | None = None) -> list[int]:
     return created
 
 
-@refusals_audited("follow_up.review")
+@refusals_recorded("follow_up.review", subject="review")
 @transaction.atomic
 def review_complete(
     *, review: FollowUpReview, actor: User, note: str, now: dt.datetime | None = None

@@ -1,9 +1,10 @@
 """Daily and hourly work run by Celery beat (agreements/tasks.py), each job idempotent:
 
 - reminders to the debtor N days before each due date (the pack's `payment_reminder_days`), by SMS to
-  their verified phone, only within the pack's hours in the debtor's time zone (the job runs hourly and
-  sends when the hour allows), never when contact must cease or the debtor is represented, at most once
-  per instalment; the text names the agreement and the date, never the amount (a phone can be read by
+  their verified phone, through the contact gate (visits/services/gate.py): within the pack's hours in
+  every zone linked to the debtor (the job runs hourly and sends when the hour allows), paused while a
+  dispute is open, never when contact must cease or the debtor is represented, at most once per
+  instalment; the text names the agreement and the date, never the amount (a phone can be read by
   someone else);
 - overdue marking of instalments past their date;
 - an agreement whose instalment is overdue longer than the pack's grace period is broken: the case goes
@@ -17,16 +18,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
 
 from accounts.services import system_user
 from cases.models import Case, Stage
+from cases.services.stage import case_stage_move
+from common.errors import DomainError
 from compliance import audit
+from compliance.refusals import refusals_recorded
 from visits.models import Outcome, VisitLog
 
 from .. import selectors
@@ -41,22 +47,22 @@ from ..models import (
     PromiseCheck,
     PromiseStatus,
 )
-from ._shared import local_today, save
+from ._shared import local_today, lock_case, refuse, save
 from ._shared import now as _now
 from .followups import follow_up_task
 
 logger = logging.getLogger("fieldledger.agreements")
 
 
-def _in_hours(case: Case, pack: object, at: dt.datetime) -> bool:
-    local = at.astimezone(ZoneInfo(case.debtor.time_zone or "Asia/Shanghai")).time()
-    return pack.contact_window_start <= local < pack.contact_window_end  # type: ignore[attr-defined]
-
-
 def reminders_send(*, now: dt.datetime | None = None) -> list[int]:
-    """Remind debtors of instalments falling due within the pack's reminder days (once each)."""
-    from visits import sms
-    from visits.services import contact_record
+    """Remind debtors of instalments falling due within the pack's reminder days (once each).
+
+    Each reminder goes through the contact gate (`instalment_remind`). While it is outside the hours in
+    one of the debtor's zones the job waits for a later run without recording anything (it runs
+    hourly); any other refusal (an open dispute, cease contact, an unverified number...) leaves one
+    refused decision per instalment and debtor-local day, and the reminder waits: it goes out once
+    the refusal no longer holds (a dispute resolved) while the due date is still ahead."""
+    from visits.services.gate import contact_preview
 
     now = now or _now()
     sent: list[int] = []
@@ -69,74 +75,117 @@ def reminders_send(*, now: dt.datetime | None = None) -> list[int]:
     ).values_list("pk", flat=True)
     actor = system_user()
     for pk in list(candidates):
-        with transaction.atomic():
-            instalment = (
-                Instalment.objects.select_for_update(of=("self",))
-                .select_related("agreement__case__debtor", "agreement__case__creditor")
-                .get(pk=pk)
-            )
-            agreement, case = instalment.agreement, instalment.agreement.case
-            pack = selectors.pack_for(case)
-            today = local_today(case, now)
-            if instalment.reminded_at or not today <= instalment.due_date <= today + dt.timedelta(
-                days=pack.payment_reminder_days
-            ):
-                continue
-            debtor = case.debtor
-            if debtor.contact_ceased or debtor.represented:
-                instalment.reminded_at = now  # handled (no reminder may go): the job does not look again
-                save(instalment, actor)
-                audit.record(
-                    actor=actor,
-                    action="instalment.reminder_skipped",
-                    obj=agreement,
-                    case_id=case.pk,
-                    data={
-                        "instalment": instalment.number,
-                        "why": "contact_ceased" if debtor.contact_ceased else "represented",
-                    },
-                )
-                continue
-            if not _in_hours(case, pack, now):
-                continue
-            phone = debtor.phones.exclude(status="invalid").order_by("-status", "pk").first()
-            if phone is None:
-                continue
-            text = _t("%(agency)s: a payment under your agreement %(number)s falls due on %(date)s.") % {
-                "agency": settings.AGENCY_NAME,
-                "number": agreement.number,
-                "date": instalment.due_date.isoformat(),
-            }
-            try:
-                sms.send_sms(to=phone.number, text=text, idempotency_key=f"reminder-{instalment.pk}")
-            except sms.SmsError as error:  # the next run tries again
-                logger.warning("reminder for instalment %s not sent: %s", instalment.pk, type(error).__name__)
-                continue
-            contact_record(
-                case=case,
-                actor=actor,
-                channel="sms",
-                at=now,
-                result="sent",
-                note="payment reminder",
-                phone_id=phone.pk,
-                now=now,
-            )
-            instalment.reminded_at = now
-            save(instalment, actor)
-            audit.record(
-                actor=actor,
-                action="instalment.reminder_sent",
-                obj=agreement,
-                case_id=case.pk,
-                data={
-                    "instalment": instalment.number,
-                    "due_date": instalment.due_date,
-                    "phone_digest": phone.digest,
-                },
-            )
-            sent.append(instalment.pk)
+        instalment = Instalment.objects.select_related(
+            "agreement__case__debtor", "agreement__case__creditor"
+        ).get(pk=pk)
+        case = instalment.agreement.case
+        pack = selectors.pack_for(case)
+        today = local_today(case, now)
+        if not today <= instalment.due_date <= today + dt.timedelta(days=pack.payment_reminder_days):
+            continue
+        phone = _reminder_phone(case)
+        if phone is None:
+            continue  # no number to remind on: nothing to judge
+        codes = contact_preview(case=case, channel="sms", purpose="reminder", at=now, phone=phone)
+        if codes and set(codes) <= {"CONTACT_WINDOW"}:
+            continue  # not the hour yet in one of the debtor's zones: a later run sends it
+        if codes and _refused_today(instalment, case=case, now=now):
+            continue
+        try:
+            instalment_remind(instalment=instalment, actor=actor, now=now)
+        except DomainError:
+            continue  # recorded (the decision, or `instalment.reminder.refused`); the next day judges again
+        sent.append(instalment.pk)
     return sent
+
+
+def _refused_today(instalment: Instalment, *, case: Case, now: dt.datetime) -> bool:
+    """A reminder for this instalment was already refused by the rules on the debtor-local day."""
+    from compliance.models import RuleDecision
+
+    start = dt.datetime.combine(local_today(case, now), dt.time(0), tzinfo=ZoneInfo(_zone(case)))
+    return RuleDecision.objects.filter(
+        action="contact.reminder",
+        object_type="agreements.instalment",
+        object_id=str(instalment.pk),
+        outcome=RuleDecision.Outcome.REFUSED,
+        at__gte=start,
+    ).exists()
+
+
+def _reminder_phone(case: Case) -> Any:
+    """The debtor's best number: a verified one if any (the gate refuses an SMS to any other)."""
+    return case.debtor.phones.exclude(status="invalid").order_by("-status", "pk").first()
+
+
+def _zone(case: Case) -> str:
+    return case.debtor.time_zone or "Asia/Shanghai"
+
+
+@refusals_recorded("instalment.reminder", subject="instalment")
+@transaction.atomic
+def instalment_remind(*, instalment: Instalment, actor: Any, now: dt.datetime) -> Instalment:
+    """One payment reminder by SMS through the contact gate; the SMS leaves after commit. The text names
+    the agreement and the date, never the amount (a phone can be read by someone else)."""
+    from visits.services.gate import Outbound, contact_gate, deliver
+
+    instalment = (
+        Instalment.objects.select_for_update(of=("self",))
+        .select_related("agreement__case__debtor", "agreement__case__creditor")
+        .get(pk=instalment.pk)
+    )
+    agreement = instalment.agreement
+    case = lock_case(agreement.case)
+    if instalment.reminded_at is not None:
+        raise refuse("ALREADY_REMINDED", _("This instalment was already reminded."), "instalment")
+    phone = _reminder_phone(case)
+    if phone is None:
+        raise refuse("NO_PHONE", _("The debtor has no usable phone number on file."), "phone_id")
+    text = _t("%(agency)s: a payment under your agreement %(number)s falls due on %(date)s.") % {
+        "agency": settings.AGENCY_NAME,
+        "number": agreement.number,
+        "date": instalment.due_date.isoformat(),
+    }
+    instalment_id = instalment.pk
+    contact_gate(
+        case=case,
+        actor=actor,
+        channel="sms",
+        purpose="reminder",
+        now=now,
+        phone=phone,
+        subject=instalment,
+        note="payment reminder",
+        after_commit=lambda: _deliver_reminder(
+            instalment_id, Outbound("sms", phone.number, text, f"reminder-{instalment_id}"), deliver
+        ),
+    )
+    instalment.reminded_at = now
+    save(instalment, actor)
+    audit.record(
+        actor=actor,
+        action="instalment.reminder_sent",
+        obj=agreement,
+        case_id=case.pk,
+        data={
+            "instalment": instalment.number,
+            "due_date": instalment.due_date,
+            "phone_digest": phone.digest,
+        },
+    )
+    return instalment
+
+
+def _deliver_reminder(instalment_id: int, message: Any, deliver: Any) -> None:
+    """After commit: hand the reminder to the SMS gateway; a failure is logged and the reminder is
+    marked for the next run (the gateway's idempotency key keeps a retried SMS single)."""
+    from visits import sms
+
+    try:
+        deliver(message)
+    except sms.SmsError as error:
+        logger.warning("reminder for instalment %s not sent: %s", instalment_id, type(error).__name__)
+        Instalment.objects.filter(pk=instalment_id).update(reminded_at=None)
 
 
 def overdue_mark(*, now: dt.datetime | None = None) -> list[int]:
@@ -216,12 +265,9 @@ def agreements_break(*, now: dt.datetime | None = None) -> list[int]:
                 continue
             agreement.break_(at=now)
             save(agreement, actor)
-            moved: dict[str, str] = {}
+            moved: dict[str, Any] = {}
             if case.stage == Stage.AGREEMENT_SIGNED:
-                moved = {"from": case.stage}
-                case.back_to_follow_up(at=now)
-                save(case, actor)
-                moved["to"] = case.stage
+                moved = case_stage_move(case=case, transition="back_to_follow_up", actor=actor, at=now)
             task = follow_up_task(
                 case=case,
                 trigger=FollowUp.Trigger.AGREEMENT_BROKEN,

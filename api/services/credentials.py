@@ -24,11 +24,11 @@ from cases.models import Creditor
 from common.errors import SOURCE_ROLES, DomainError, Failure, PermissionRefused
 from common.pii import digest
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import ApiKey, Credential, UserToken
 from ._shared import now as _now
-from ._shared import refusals_audited
 
 KEY_KIND = "flk"
 TOKEN_KIND = "flt"  # noqa: S105 (a prefix, not a secret)
@@ -106,7 +106,7 @@ def key_input_failures(*, name: str, expires_at: dt.datetime | None, now: dt.dat
 # --- creditor API keys -------------------------------------------------------------------------------
 
 
-@refusals_audited("api.key_created", "creditor")
+@refusals_recorded("api.key_created", subject="creditor", object_type="api.creditor")
 @transaction.atomic
 def api_key_create(
     *, creditor: Creditor, name: str, actor: Any, expires_at: dt.datetime | None = None
@@ -138,7 +138,7 @@ def api_key_create(
     return Issued(key, secret)
 
 
-@refusals_audited("api.key_revoked", "key")
+@refusals_recorded("api.key_revoked", subject="key", object_type="api.key")
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor: Any) -> ApiKey:
     if not policies.can_revoke_api_key(actor):
@@ -161,7 +161,7 @@ def api_key_revoke(*, key: ApiKey, actor: Any) -> ApiKey:
 # --- user tokens ------------------------------------------------------------------------------------
 
 
-@refusals_audited("api.token_issued", "user")
+@refusals_recorded("api.token_issued", subject="user", object_type="api.user")
 @transaction.atomic
 def user_token_issue(*, user: User, actor: Any, name: str = "", ip: str | None = None) -> Issued[UserToken]:
     """A token for a user whose password was just checked; it expires after API_TOKEN_TTL_HOURS."""
@@ -201,7 +201,7 @@ def user_token_issue(*, user: User, actor: Any, name: str = "", ip: str | None =
     return Issued(token, secret)
 
 
-@refusals_audited("api.token_revoked", "token")
+@refusals_recorded("api.token_revoked", subject="token", object_type="api.token")
 @transaction.atomic
 def user_token_revoke(*, token: UserToken, actor: Any) -> UserToken:
     """Sign a token out: by its user (logout) or by an administrator (in the admin)."""

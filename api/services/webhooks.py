@@ -32,11 +32,11 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Creditor
 from common.errors import DomainError, Failure, PermissionRefused
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import crypto, policies
 from ..models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ._shared import now as _now
-from ._shared import refusals_audited
 from .credentials import SOURCE_API
 
 EVENT_TYPE = "case.stage_changed"
@@ -119,7 +119,7 @@ def _require_manager(actor: Any) -> None:
         raise PermissionRefused.because(_("Only administrators manage webhook endpoints."))
 
 
-@refusals_audited("webhook.endpoint_created", "creditor")
+@refusals_recorded("webhook.endpoint_created", subject="creditor", object_type="api.creditor")
 @transaction.atomic
 def webhook_endpoint_create(
     *, creditor: Creditor, url: str, actor: Any, is_active: bool = True
@@ -149,7 +149,7 @@ def webhook_endpoint_create(
     return EndpointSecret(endpoint, secret)
 
 
-@refusals_audited("webhook.endpoint_changed", "endpoint")
+@refusals_recorded("webhook.endpoint_changed", subject="endpoint", object_type="api.endpoint")
 @transaction.atomic
 def webhook_endpoint_update(
     *, endpoint: WebhookEndpoint, url: str, is_active: bool, actor: Any
@@ -175,7 +175,7 @@ def webhook_endpoint_update(
     return endpoint
 
 
-@refusals_audited("webhook.secret_rotated", "endpoint")
+@refusals_recorded("webhook.secret_rotated", subject="endpoint", object_type="api.endpoint")
 @transaction.atomic
 def webhook_secret_rotate(*, endpoint: WebhookEndpoint, actor: Any) -> EndpointSecret:
     """A new signing secret; deliveries from now on are signed with it (the old one stops working)."""
@@ -305,7 +305,7 @@ def webhook_deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) 
     )
 
 
-@refusals_audited("webhook.retry_requested", "delivery")
+@refusals_recorded("webhook.retry_requested", subject="delivery", object_type="api.delivery")
 @transaction.atomic
 def webhook_delivery_retry(*, delivery: WebhookDelivery, actor: Any) -> WebhookDelivery:
     """An administrator asks for one more try of a delivery that gave up (never of a delivered one)."""

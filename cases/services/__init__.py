@@ -29,6 +29,7 @@ from .placement import (
     placement_upload_preview,
 )
 from .saved_filters import saved_filter_create, saved_filter_delete
+from .stage import case_can_move, case_stage_move
 
 __all__ = [
     "ImportReport",
@@ -37,7 +38,9 @@ __all__ = [
     "address_verify",
     "assessment_record",
     "case_assign_agents",
+    "case_can_move",
     "case_change_supervisor",
+    "case_stage_move",
     "case_unverify",
     "case_verify",
     "cases_bulk_assign_agents",

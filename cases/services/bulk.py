@@ -9,9 +9,8 @@ is recorded once (`<action>.refused`, with the refused case and the codes) after
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Sequence
-from typing import IO, ParamSpec, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -24,13 +23,11 @@ from common.errors import SOURCE_ROLES, DomainError, Failure, PermissionRefused
 from common.pii import mask_id_number, mask_phone
 from common.spreadsheet import SafeCsvWriter
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import Case, CaseAssignment
-from .case import _lock, case_assign_agents, refusals_audited
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from .case import _lock, case_assign_agents
 
 MAX_BULK_CASES = 500
 ASSIGN_MODES = ("replace", "add")
@@ -42,31 +39,6 @@ class BulkRefused(DomainError):
     def __init__(self, failures: list[Failure], case_id: int | None = None) -> None:
         super().__init__(failures)
         self.case_id = case_id
-
-
-def _bulk_refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """One `<action>.refused` event after the whole bulk transaction rolled back."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except DomainError as error:
-                case_id = getattr(error, "case_id", None)
-                audit.record(
-                    actor=kwargs.get("actor"),
-                    action=f"{action}.refused",
-                    object_type="cases.case",
-                    object_id=str(case_id or ""),
-                    case_id=case_id,
-                    data={"codes": error.codes, "cases": len(list(kwargs.get("case_ids") or ()))},
-                )
-                raise
-
-        return wrapper
-
-    return decorate
 
 
 def _label(case: Case) -> str:
@@ -147,7 +119,12 @@ def _selected(*, case_ids: Sequence[int], actor: User, writable: bool) -> list[C
     return cases
 
 
-@_bulk_refusals_audited("case.bulk_agents_assigned")
+def _bulk_count(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """A bulk refusal (one event after the whole transaction rolled back) says how many cases it had."""
+    return {"cases": len(list(kwargs.get("case_ids") or ()))}
+
+
+@refusals_recorded("case.bulk_agents_assigned", subject="-", data=_bulk_count)
 @transaction.atomic
 def cases_bulk_assign_agents(
     *, case_ids: Sequence[int], agents: Sequence[User], mode: str, actor: User
@@ -170,7 +147,7 @@ def cases_bulk_assign_agents(
     return len(cases)
 
 
-@refusals_audited("case.supervisor_changed")
+@refusals_recorded("case.supervisor_changed")
 @transaction.atomic
 def case_change_supervisor(*, case: Case, supervisor: User, actor: User) -> Case:
     """Give the case another supervisor of its team (the team's supervisors group keeps its access:
@@ -214,7 +191,7 @@ def case_change_supervisor(*, case: Case, supervisor: User, actor: User) -> Case
     return case
 
 
-@_bulk_refusals_audited("case.bulk_supervisor_changed")
+@refusals_recorded("case.bulk_supervisor_changed", subject="-", data=_bulk_count)
 @transaction.atomic
 def cases_bulk_change_supervisor(*, case_ids: Sequence[int], supervisor: User, actor: User) -> int:
     cases = _selected(case_ids=case_ids, actor=actor, writable=True)
@@ -245,7 +222,7 @@ EXPORT_HEADER = (
 )
 
 
-@_bulk_refusals_audited("case.exported")
+@refusals_recorded("case.exported", subject="-", data=_bulk_count)
 @transaction.atomic
 def cases_export_csv(
     *,

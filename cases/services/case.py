@@ -5,11 +5,10 @@ transaction. A refusal is raised as `DomainError` and recorded as its own `<acti
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -23,6 +22,7 @@ from common.errors import SOURCE_ROLES, DomainError, Failure, PermissionRefused
 from common.pii import digest
 from common.uploads import Sniffed, digest_upload, safe_name, sniff
 from compliance import audit
+from compliance.refusals import refusals_recorded
 from compliance.rules import check_verification
 
 from .. import policies, selectors
@@ -38,9 +38,7 @@ from ..models import (
     Stage,
     VerificationStatus,
 )
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from .stage import case_stage_move
 
 CASE_OBJECT_PERMS = ("view_case", "change_case")
 # Case documents (contracts, ID copies, scans) by their sniffed type.
@@ -77,31 +75,6 @@ def _document_too_large(max_bytes: int) -> Failure:
     )
 
 
-def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Record a refused action (its codes, who, on what) after the service's transaction rolled back."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except DomainError as error:
-                case = kwargs.get("case")
-                audit.record(
-                    actor=kwargs.get("actor"),
-                    action=f"{action}.refused",
-                    obj=case if isinstance(case, Case) else None,
-                    object_type="" if isinstance(case, Case) else "cases.case",
-                    case_id=case.pk if isinstance(case, Case) else None,
-                    data={"codes": error.codes},
-                )
-                raise
-
-        return wrapper
-
-    return decorate
-
-
 def _lock(case: Case, related: tuple[str, ...] = ("debtor", "mandate", "creditor", "team")) -> Case:
     # of=("self",): lock the case row only; PostgreSQL refuses FOR UPDATE on the nullable (outer-joined)
     # mandate and team. `related`: a service that reads fewer relations joins fewer (case_verify).
@@ -125,7 +98,7 @@ def grant_case_access(case: Case) -> None:
             assign_perm(perm, agent, case)
 
 
-@refusals_audited("case.agents_assigned")
+@refusals_recorded("case.agents_assigned")
 @transaction.atomic
 def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Case:
     case = _lock(case)
@@ -182,7 +155,7 @@ def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Ca
 # --- stage 1 facts -------------------------------------------------------------------------------
 
 
-@refusals_audited("debtor.identity_checked")
+@refusals_recorded("debtor.identity_checked")
 @transaction.atomic
 def identity_check_record(*, case: Case, actor: User, method: str) -> Case:
     case = _lock(case)
@@ -213,17 +186,14 @@ def _unverify_debtor_cases(*, debtor_id: int, actor: User, reason: str, trigger:
     """A verified fact was invalidated: every verified case of the debtor returns to `new`."""
     moved = []
     for case in Case.objects.select_for_update().filter(debtor_id=debtor_id, stage=Stage.VERIFIED):
-        case.unverify(at=_now())
-        case._history_user = actor
-        case.save()
+        move = case_stage_move(case=case, transition="unverify", actor=actor, at=_now())
         audit.record(
             actor=actor,
             action="case.unverified",
             obj=case,
             case_id=case.pk,
             data={
-                "from": Stage.VERIFIED,
-                "to": Stage.NEW,
+                **move,
                 "trigger": trigger,
                 "reason_digest": digest(reason, kind="note"),
             },
@@ -232,7 +202,7 @@ def _unverify_debtor_cases(*, debtor_id: int, actor: User, reason: str, trigger:
     return moved
 
 
-@refusals_audited("debtor.identity_check_revoked")
+@refusals_recorded("debtor.identity_check_revoked")
 @transaction.atomic
 def identity_check_revoke(*, case: Case, actor: User, reason: str) -> Case:
     case = _lock(case)
@@ -259,7 +229,7 @@ def identity_check_revoke(*, case: Case, actor: User, reason: str) -> Case:
     return case
 
 
-@refusals_audited("debtor.address_added")
+@refusals_recorded("debtor.address_added")
 @transaction.atomic
 def address_add(
     *,
@@ -333,7 +303,7 @@ def _address_of(case: Case, address_id: int) -> DebtorAddress:
     return address
 
 
-@refusals_audited("debtor.address_verified")
+@refusals_recorded("debtor.address_verified")
 @transaction.atomic
 def address_verify(*, case: Case, address_id: int, actor: User, source: str) -> DebtorAddress:
     case = _lock(case)
@@ -359,7 +329,7 @@ def address_verify(*, case: Case, address_id: int, actor: User, source: str) -> 
     return address
 
 
-@refusals_audited("debtor.address_invalidated")
+@refusals_recorded("debtor.address_invalidated")
 @transaction.atomic
 def address_invalidate(*, case: Case, address_id: int, actor: User, reason: str) -> DebtorAddress:
     case = _lock(case)
@@ -391,7 +361,7 @@ def address_invalidate(*, case: Case, address_id: int, actor: User, reason: str)
     return address
 
 
-@refusals_audited("case.document_added")
+@refusals_recorded("case.document_added")
 @transaction.atomic
 def document_add(*, case: Case, actor: User, kind: str, upload: UploadedFile) -> CaseDocument:
     case = _lock(case)
@@ -440,7 +410,7 @@ def document_add(*, case: Case, actor: User, kind: str, upload: UploadedFile) ->
     return document
 
 
-@refusals_audited("case.assessment_recorded")
+@refusals_recorded("case.assessment_recorded")
 @transaction.atomic
 def assessment_record(
     *, case: Case, actor: User, capacity: str, willingness: str, note: str
@@ -474,7 +444,7 @@ def assessment_record(
 # --- transitions ---------------------------------------------------------------------------------
 
 
-@refusals_audited("case.verify")
+@refusals_recorded("case.verify")
 @transaction.atomic
 def case_verify(*, case: Case, actor: User, today: dt.date | None = None) -> Case:
     """new → verified: identity checked, an address verified with its source, contract on file,
@@ -497,21 +467,18 @@ def case_verify(*, case: Case, actor: User, today: dt.date | None = None) -> Cas
     failures = check_verification(selectors.verification_facts(case), today=today)
     if failures:
         raise DomainError(failures)
-    old = case.stage
-    case.verify(at=_now())
-    case._history_user = actor
-    case.save()
+    move = case_stage_move(case=case, transition="verify", actor=actor, at=_now())
     audit.record(
         actor=actor,
         action="case.verified",
         obj=case,
         case_id=case.pk,
-        data={"from": old, "to": case.stage, "mandate": case.mandate.number if case.mandate else None},
+        data={**move, "mandate": case.mandate.number if case.mandate else None},
     )
     return case
 
 
-@refusals_audited("case.unverify")
+@refusals_recorded("case.unverify")
 @transaction.atomic
 def case_unverify(*, case: Case, actor: User, reason: str) -> Case:
     """verified → new, by hand, when a verified fact turns out wrong."""
@@ -525,17 +492,14 @@ def case_unverify(*, case: Case, actor: User, reason: str) -> Case:
         raise DomainError(
             [Failure("FIELD_REQUIRED", _("Give the reason the case returns to new."), "", "reason")]
         )
-    case.unverify(at=_now())
-    case._history_user = actor
-    case.save()
+    move = case_stage_move(case=case, transition="unverify", actor=actor, at=_now())
     audit.record(
         actor=actor,
         action="case.unverified",
         obj=case,
         case_id=case.pk,
         data={
-            "from": Stage.VERIFIED,
-            "to": Stage.NEW,
+            **move,
             "trigger": "manual",
             "reason_digest": digest(reason, kind="note"),
         },
@@ -548,7 +512,7 @@ def case_unverify(*, case: Case, actor: User, reason: str) -> Case:
 PII_FIELDS = ("id_number", "phones", "addresses")
 
 
-@refusals_audited("pii.viewed")
+@refusals_recorded("pii.viewed")
 @transaction.atomic
 def pii_reveal(*, case: Case, actor: User, field: str) -> dict[str, Any]:
     """Full view of a debtor's personal data: an audited action, for roles with the need."""

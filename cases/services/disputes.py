@@ -17,9 +17,6 @@ Audit events: `dispute.opened` + `case.held`; `dispute.resolved` (+ `case.hold_r
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,39 +27,12 @@ from common.errors import DomainError, Failure
 from compliance import audit
 from compliance import complaints as records
 from compliance.models import Complaint
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import HOLDABLE_STAGES, Case, Stage
 from .case import _lock
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """`<action>.refused` with the codes, on the case (record) or the complaint (resolve)."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except DomainError as error:
-                subject = kwargs.get("complaint") or kwargs.get("case")
-                case_id = subject.case_id if isinstance(subject, Complaint) else getattr(subject, "pk", None)
-                audit.record(
-                    actor=kwargs.get("actor"),
-                    action=f"{action}.refused",
-                    obj=subject if getattr(subject, "pk", None) else None,
-                    object_type="" if getattr(subject, "pk", None) else "cases.case",
-                    case_id=case_id,
-                    data={"codes": error.codes},
-                )
-                raise
-
-        return wrapper
-
-    return decorate
+from .stage import case_stage_move
 
 
 def _links(case: Case, *, visit_id: int | None, agent_id: int | None) -> list[Failure]:
@@ -115,7 +85,7 @@ def _record(
     )
 
 
-@_refusals_audited("dispute.open")
+@refusals_recorded("dispute.open")
 @transaction.atomic
 def dispute_open(
     *,
@@ -151,21 +121,18 @@ def dispute_open(
         now=now,
     )
     if case.stage in HOLDABLE_STAGES:
-        old = case.stage
-        case.hold(at=now)
-        case._history_user = actor
-        case.save()
+        move = case_stage_move(case=case, transition="hold", actor=actor, at=now)
         audit.record(
             actor=actor,
             action="case.held",
             obj=case,
             case_id=case.pk,
-            data={"from": old, "to": case.stage, "dispute": dispute.pk},
+            data={**move, "dispute": dispute.pk},
         )
     return dispute
 
 
-@_refusals_audited("complaint.record")
+@refusals_recorded("complaint.record")
 @transaction.atomic
 def complaint_record(
     *,
@@ -249,7 +216,7 @@ def _wrong_kind(expected: str) -> DomainError:
     return DomainError([Failure("WRONG_KIND", message, records.SOURCE_COMPLAINTS, "kind")])
 
 
-@_refusals_audited("dispute.resolve")
+@refusals_recorded("dispute.resolve")
 @transaction.atomic
 def dispute_resolve(
     *, complaint: Complaint, actor: User, outcome: str, reason: str, now: dt.datetime | None = None
@@ -271,21 +238,18 @@ def dispute_resolve(
         case_id=case.pk, kind=Complaint.Kind.DISPUTE, status=Complaint.Status.OPEN
     ).exclude(pk=complaint.pk)
     if not others.exists():
-        old = case.stage
-        case.release_hold(at=now)
-        case._history_user = actor
-        case.save()
+        move = case_stage_move(case=case, transition="release_hold", actor=actor, at=now)
         audit.record(
             actor=actor,
             action="case.hold_released",
             obj=case,
             case_id=case.pk,
-            data={"from": old, "to": case.stage, "dispute": complaint.pk},
+            data={**move, "dispute": complaint.pk},
         )
     return complaint
 
 
-@_refusals_audited("complaint.resolve")
+@refusals_recorded("complaint.resolve")
 @transaction.atomic
 def complaint_resolve(
     *, complaint: Complaint, actor: User, outcome: str, reason: str, now: dt.datetime | None = None

@@ -18,11 +18,10 @@ rest.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -40,6 +39,7 @@ from common.errors import SOURCE_ROLES, DomainError, Failure, PermissionRefused
 from common.pii import id_digest, mask_id_number, phone_digest
 from compliance import audit
 from compliance.audit import EventSpec
+from compliance.refusals import refusals_recorded
 
 from .. import importing, policies
 from ..importing import PlacementRow, RowError
@@ -58,9 +58,6 @@ from ..models import (
     PlacementImport,
 )
 from .case import CASE_OBJECT_PERMS
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 CHUNK = 900  # ids per IN (...) query: below SQLite's historic 999-variable limit
 BATCH = 1000  # rows per INSERT
@@ -178,33 +175,6 @@ class ImportReport:
             )
             % values
         )
-
-
-def _refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """A refused import (permission, supervisor, file) is recorded after its transaction rolled back.
-    A dry run records nothing."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except DomainError as error:
-                if not kwargs.get("dry_run"):
-                    creditor = kwargs.get("creditor")
-                    placement = kwargs.get("placement_import")
-                    target = placement if isinstance(placement, PlacementImport) else creditor
-                    audit.record(
-                        actor=kwargs.get("actor"),
-                        action=f"{action}.refused",
-                        obj=target if isinstance(target, PlacementImport | Creditor) else None,
-                        data={"codes": error.codes},
-                    )
-                raise
-
-        return wrapper
-
-    return decorate
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -408,7 +378,12 @@ def _preview(plan: _Plan) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: e["line"])[:PREVIEW_ROWS]
 
 
-@_refusals_audited("placement.imported")
+def _dry_run(kwargs: Mapping[str, Any]) -> bool:
+    """A dry run records nothing, not even its refusal."""
+    return bool(kwargs.get("dry_run"))
+
+
+@refusals_recorded("placement.imported", unless=_dry_run)
 @transaction.atomic
 def placement_import(
     *,
@@ -650,7 +625,7 @@ def _read_upload(upload: UploadedFile) -> tuple[str, bytes]:
     return name, data
 
 
-@_refusals_audited("placement.previewed")
+@refusals_recorded("placement.previewed", unless=_dry_run)
 @transaction.atomic
 def placement_upload_preview(
     *, creditor: Creditor, upload: UploadedFile, actor: User, supervisor: User | None = None
@@ -702,7 +677,7 @@ def placement_upload_preview(
     return placement
 
 
-@_refusals_audited("placement.confirmed")
+@refusals_recorded("placement.confirmed", unless=_dry_run)
 @transaction.atomic
 def placement_upload_confirm(*, placement_import: PlacementImport, actor: User) -> ImportReport:
     """Import a previewed file: the stored bytes are parsed again and must still have the previewed digest."""
@@ -759,7 +734,7 @@ def placement_upload_confirm(*, placement_import: PlacementImport, actor: User) 
 # --- seeding: bulk round-robin assignment --------------------------------------------------------
 
 
-@_refusals_audited("case.agents_assigned")
+@refusals_recorded("case.agents_assigned", unless=_dry_run)
 @transaction.atomic
 def placement_assign_round_robin(*, cases: Sequence[Case], agents: Sequence[User], actor: User) -> int:
     """Assign freshly placed cases (no agent yet) to `agents` in turn, in bulk.

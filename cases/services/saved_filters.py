@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
-
 from django.db import transaction
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -13,11 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from common.errors import DomainError, Failure
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from ..models import SavedFilter
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # The case list's query keys (cases.forms.FILTER_KEYS); a plain `phone` is never stored, only its digest.
 ALLOWED_KEYS = frozenset(
@@ -41,27 +35,7 @@ ALLOWED_KEYS = frozenset(
 MAX_PER_USER = 50
 
 
-def _refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except DomainError as error:
-                audit.record(
-                    actor=kwargs.get("user"),
-                    action=f"{action}.refused",
-                    object_type="cases.savedfilter",
-                    data={"codes": error.codes},
-                )
-                raise
-
-        return wrapper
-
-    return decorate
-
-
-@_refusals_audited("case_filter.saved")
+@refusals_recorded("case_filter.saved", subject="saved_filter", actor="user", object_type="cases.savedfilter")
 @transaction.atomic
 def saved_filter_create(*, user: User, name: str, query: str) -> SavedFilter:
     """Save the list's current (canonical) query under `name`. The audit event holds which filters were
@@ -109,7 +83,9 @@ def saved_filter_create(*, user: User, name: str, query: str) -> SavedFilter:
     return saved
 
 
-@_refusals_audited("case_filter.deleted")
+@refusals_recorded(
+    "case_filter.deleted", subject="saved_filter", actor="user", object_type="cases.savedfilter"
+)
 @transaction.atomic
 def saved_filter_delete(*, user: User, saved_filter_id: int) -> None:
     saved = SavedFilter.objects.select_for_update().filter(user=user, pk=saved_filter_id).first()

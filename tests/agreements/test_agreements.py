@@ -16,9 +16,9 @@ from agreements.models import AgreementState, Signature, SigningLink
 from cases.models import Stage
 from common.errors import DomainError
 from compliance.models import Complaint
+from compliance.refusals import RulesRefused
 from tests.agreements.conftest import NOW, OWED, blank_png, key, sign, signature_png, terms
 from tests.factories import UserFactory, audit_actions_since, audit_events_since, audit_head, move_case_to
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,7 @@ def test_signing_stores_the_signatures_and_the_pdf_and_activates_the_agreement(d
     data = audit_events_since(head)[-1].data
     assert data["pdf_sha256"] == draft.pdf_sha256
     assert data["signatures"]["debtor"] == roles["debtor"].sha256
-    assert (data["from"], data["to"]) == (Stage.VERIFIED, Stage.AGREEMENT_SIGNED)
+    assert (data["stage"]["from"], data["stage"]["to"]) == (Stage.VERIFIED, Stage.AGREEMENT_SIGNED)
 
 
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="needs poppler-utils")

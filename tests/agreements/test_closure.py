@@ -15,10 +15,10 @@ from agreements.models import ClosureReason, EscalationKind, FollowUp, FollowUpS
 from cases.models import Stage
 from common.errors import DomainError
 from compliance.models import AuditEvent
+from compliance.refusals import RulesRefused
 from tests.agreements.conftest import NOW, terms
 from tests.factories import audit_actions_since, audit_events_since, audit_head
 from visits.models import Visit, VisitState
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,8 @@ def test_a_lawyers_letter_is_a_pdf_and_escalates_the_case(owing, supervisor, tmp
     path.write_bytes(escalation.document.read())
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603, S607
     assert "WenQuanYi" in fonts
-    assert audit_actions_since(head) == ["rules.allowed", "case.escalated.lawyer_letter"]
+    # the contact gate's decision and the contact (a lawyer's letter reaches the debtor), then the escalation
+    assert audit_actions_since(head) == ["rules.allowed", "contact.recorded", "case.escalated.lawyer_letter"]
     assert audit_events_since(head)[-1].data["document_sha256"] == escalation.document_sha256
 
 

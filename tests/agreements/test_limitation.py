@@ -21,12 +21,12 @@ from common.errors import DomainError, PermissionRefused
 from compliance import packs
 from compliance.limitation import limitation_facts, period_end
 from compliance.models import RulePack
+from compliance.refusals import RulesRefused
 from tests.agreements.conftest import NOW
 from tests.api.conftest import token_for
 from tests.factories import CaseFactory, audit_actions_since, audit_events_since, audit_head, make_verifiable
 from tests.visits.factories import local
 from visits import services as visit_services
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

@@ -15,6 +15,7 @@ from agreements.models import AgreementState, FollowUp, InstalmentStatus, Paymen
 from cases.models import DebtorPhone, Stage
 from common.errors import DomainError
 from common.pii import phone_digest
+from compliance.models import RuleDecision
 from tests.agreements.conftest import NOW
 from tests.factories import audit_actions_since, audit_events_since, audit_head
 from tests.fixtures.placement import csv_bytes
@@ -241,19 +242,22 @@ def sms_lines(path) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
     )
 
 
-def test_a_reminder_goes_three_days_before_within_the_debtors_hours_once(active, phone, outbox):
+def test_a_reminder_goes_three_days_before_within_the_debtors_hours_once(
+    active, phone, outbox, django_capture_on_commit_callbacks
+):
     too_early = services.reminders_send(now=local(2026, 12, 11, 10))  # four days before 15 December
-    at_night = services.reminders_send(now=local(2026, 12, 12, 23))  # three days before, 23:00
+    at_night = services.reminders_send(now=local(2026, 12, 11, 23))  # three days before, 23:00
     head = audit_head()
-    sent = services.reminders_send(now=local(2026, 12, 12, 10))
-    again = services.reminders_send(now=local(2026, 12, 13, 10))
+    with django_capture_on_commit_callbacks(execute=True):  # the SMS leaves after commit
+        sent = services.reminders_send(now=local(2026, 12, 12, 10))
+        again = services.reminders_send(now=local(2026, 12, 13, 10))
 
     assert (too_early, at_night, again) == ([], [], [])
     assert sent == [active.instalments.get(number=1).pk]
     (message,) = sms_lines(outbox)
     assert active.number in message["text"]
     assert "1366" not in message["text"]  # the amount stays off the phone
-    assert audit_actions_since(head) == ["contact.recorded", "instalment.reminder_sent"]
+    assert audit_actions_since(head) == ["rules.allowed", "contact.recorded", "instalment.reminder_sent"]
 
 
 def test_no_reminder_when_contact_must_cease(active, phone, outbox, owing):
@@ -262,6 +266,8 @@ def test_no_reminder_when_contact_must_cease(active, phone, outbox, owing):
 
     assert services.reminders_send(now=local(2026, 12, 12, 10)) == []
     assert sms_lines(outbox) == []
+    # refused by the contact gate, which leaves the decision
+    assert RuleDecision.objects.get(action="contact.reminder").failures[0]["code"] == "CEASE_CONTACT"
 
 
 def test_an_unpaid_instalment_becomes_overdue_then_the_agreement_breaks(active, owing, supervisor):

@@ -77,7 +77,11 @@ def test_a_dispute_holds_the_case_and_keeps_the_stage_it_came_from(case, agent):
     assert opened_event.data["text_sha256"]
     assert "repaid" not in str(opened_event.data)
     assert opened_event.data["pack"] == ["cn-default", 1]
-    assert held.data == {"from": "new", "to": "on_hold", "dispute": opened.pk, "case": case.pk}
+    assert held.data == {
+        "stage": {"from": "new", "to": "on_hold", "transition": "hold"},
+        "dispute": opened.pk,
+        "case": case.pk,
+    }
 
 
 @pytest.mark.parametrize("stage", HOLDABLE_STAGES)
@@ -216,7 +220,11 @@ def test_resolving_the_dispute_releases_the_hold(case, supervisor, compliance_of
     resolved_event, released = audit_events_since(head)
     assert "reason_digest" in resolved_event.data
     assert "creditor" not in str(resolved_event.data)
-    assert released.data == {"from": "on_hold", "to": after, "dispute": opened.pk, "case": case.pk}
+    assert released.data == {
+        "stage": {"from": "on_hold", "to": after, "transition": "release_hold"},
+        "dispute": opened.pk,
+        "case": case.pk,
+    }
 
 
 def test_the_hold_stays_while_another_dispute_is_open(case, supervisor, compliance_officer):

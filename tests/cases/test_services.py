@@ -109,8 +109,7 @@ def test_verify_moves_new_to_verified_with_one_event_and_history(case, agent):
     events = audit_events_since(since)
     assert [e.action for e in events] == ["case.verified"]
     assert events[0].data == {
-        "from": "new",
-        "to": "verified",
+        "stage": {"from": "new", "to": "verified", "transition": "verify"},
         "mandate": case.mandate.number,
         "case": case.pk,
     }
@@ -269,7 +268,7 @@ def test_unverify_returns_to_new_with_reason_digest(verified_case, supervisor):
     events = audit_events_since(since)
     assert [e.action for e in events] == ["case.unverified"]
     assert events[0].data["trigger"] == "manual"
-    assert (events[0].data["from"], events[0].data["to"]) == ("verified", "new")
+    assert events[0].data["stage"] == {"from": "verified", "to": "new", "transition": "unverify"}
     assert "moved" not in audit.export_line(events[0])  # free text is stored as a digest only
     assert len(events[0].data["reason_digest"]) == 64
     assert (last_history(case).stage, last_history(case).history_user) == (Stage.NEW, supervisor)

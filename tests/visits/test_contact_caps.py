@@ -1,6 +1,6 @@
 # ruff: noqa: F811 (the fixtures imported from test_notices are used as parameters)
-"""A recorded phone call over the pack's caps or outside the hours is recorded (it happened) with
-its warnings in the audit event, and the agent is told."""
+"""A phone call over the pack's caps or outside the hours is refused by the contact gate with its code
+and leaves the refused decision; nothing is recorded as a contact."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import datetime as dt
 import pytest
 
 from cases.models import DebtorPhone
-from tests.factories import audit_events_since, audit_head
+from compliance.models import RuleDecision
+from compliance.refusals import RulesRefused
+from tests.factories import audit_actions_since, audit_events_since, audit_head
 from tests.visits.test_notices import NOW, URLS, approved, notice_case, outbox, record  # noqa: F401
 from visits import services
 from visits.models import Channel, ContactAttempt, ContactResult
@@ -24,24 +26,27 @@ def call(case, agent, at, result=ContactResult.NO_ANSWER):  # type: ignore[no-un
     )
 
 
-def test_the_seventh_unanswered_call_of_the_day_is_recorded_with_a_warning(notice_case, agent):
+def test_the_seventh_unanswered_call_of_the_day_is_refused(notice_case, agent):
     start = NOW.replace(hour=10, minute=0)
     for i in range(6):
         assert call(notice_case, agent, start + dt.timedelta(minutes=i)).warnings == []
     head = audit_head()
 
-    seventh = call(notice_case, agent, start + dt.timedelta(minutes=10))
+    with pytest.raises(RulesRefused) as refused:
+        call(notice_case, agent, start + dt.timedelta(minutes=10))
 
-    assert [w.code for w in seventh.warnings] == ["PHONE_ATTEMPTS"]
-    assert ContactAttempt.objects.filter(case=notice_case, channel=Channel.PHONE).count() == 7
-    assert audit_events_since(head)[0].data["warnings"] == ["PHONE_ATTEMPTS"]
+    assert refused.value.codes == ["PHONE_ATTEMPTS"]
+    assert ContactAttempt.objects.filter(case=notice_case, channel=Channel.PHONE).count() == 6
+    assert audit_actions_since(head) == ["rules.refused"]
+    assert audit_events_since(head)[0].data["codes"] == ["PHONE_ATTEMPTS"]
 
 
-def test_a_call_at_night_is_warned(notice_case, agent):
+def test_a_call_at_night_is_refused(notice_case, agent):
     night = NOW.replace(hour=23, minute=30)
-    assert [w.code for w in call(notice_case, agent, night, ContactResult.CONNECTED).warnings] == [
-        "CONTACT_WINDOW"
-    ]
+    with pytest.raises(RulesRefused) as refused:
+        call(notice_case, agent, night, ContactResult.CONNECTED)
+    assert refused.value.codes == ["CONTACT_WINDOW"]
+    assert RuleDecision.objects.get(pk=refused.value.decision.pk).outcome == "refused"
 
 
 def test_letters_get_no_phone_warnings(notice_case, agent):

@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from cases.models import DebtorPhone
 from common.errors import DomainError
+from compliance.models import RuleDecision
+from compliance.refusals import RulesRefused
 from tests.factories import audit_actions_since, audit_events_since, audit_head
 from tests.visits.factories import local
 from tests.visits.test_notices import GIVEN, NOW, URLS, approved, notice_case, outbox, record  # noqa: F401
@@ -49,9 +51,11 @@ def test_a_contact_is_recorded_with_the_phone_by_digest_only(notice_case, agent)
     )
 
     assert (attempt.channel, attempt.result, attempt.phone_digest) == ("phone", "no_answer", phone.digest)
-    assert audit_actions_since(head) == ["contact.recorded"]
-    data = audit_events_since(head)[0].data
+    # The contact gate's decision, then the contact (visits/services/gate.py).
+    assert audit_actions_since(head) == ["rules.allowed", "contact.recorded"]
+    data = audit_events_since(head)[1].data
     assert data["phone_digest"] == phone.digest
+    assert data["purpose"] == "recorded"
     assert "13800138000" not in json.dumps(data)
     assert "rang 8x" not in json.dumps(data)
 
@@ -69,7 +73,11 @@ def test_cease_contact_and_representation_refuse_every_channel(notice_case, agen
         contact(notice_case, agent, channel=channel)
 
     assert error.value.codes == [code]
-    assert audit_actions_since(head) == ["contact.recorded.refused"]
+    # Refused by the contact gate: the refused decision is the record (kept after the rollback).
+    assert isinstance(error.value, RulesRefused)
+    assert audit_actions_since(head) == ["rules.refused"]
+    decision = RuleDecision.objects.get(pk=error.value.decision.pk)
+    assert (decision.action, decision.outcome) == ("contact.recorded", "refused")
     assert not ContactAttempt.objects.exists()
 
 

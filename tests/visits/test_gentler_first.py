@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from cases import services as case_services
 from compliance.models import RuleDecision
+from compliance.refusals import RulesRefused
 from compliance.rules import check_visit
 from tests.api.conftest import token_for
 from tests.compliance.test_rules_visits import CN, window
@@ -22,7 +23,6 @@ from tests.visits.conftest import CHECKLIST, END, NOW, START
 from tests.visits.factories import local, verified_home
 from visits import services
 from visits.models import Visit
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

@@ -68,8 +68,9 @@ def test_running_the_task_twice_sends_once(queued, gateway):
     queued.refresh_from_db()
     assert (queued.delivery_status, queued.delivery_attempts) == (DeliveryStatus.SENT, 1)
     assert queued.delivered_at is not None
-    assert audit_actions_since(head) == ["notice.sent"]
-    event = audit_events_since(head)[0]
+    # the contact gate judges the notice again when it is sent (its decision), then `notice.sent`
+    assert audit_actions_since(head) == ["rules.allowed", "notice.sent"]
+    event = audit_events_since(head)[1]
     assert event.data["channel"] == "sms"
     assert event.data["attempts"] == 1
     assert "rec-1" not in json.dumps(event.data)  # the provider id by digest only
@@ -98,7 +99,7 @@ def test_a_retry_after_a_temporary_error_sends_once(queued, gateway, eager_retri
     assert len(gateway.calls) == 1
     queued.refresh_from_db()
     assert (queued.delivery_status, queued.delivery_attempts) == (DeliveryStatus.SENT, 3)
-    assert audit_actions_since(head) == ["notice.sent"]
+    assert audit_actions_since(head) == ["rules.allowed"] * 3 + ["notice.sent"]  # judged at each try
 
 
 @pytest.mark.django_db
@@ -124,8 +125,8 @@ def test_a_permanent_error_fails_the_notice_at_once_and_is_audited(queued, gatew
 
     queued.refresh_from_db()
     assert (queued.delivery_status, queued.delivery_attempts) == (DeliveryStatus.FAILED, 1)
-    assert audit_actions_since(head) == ["notice.send_failed"]
-    assert audit_events_since(head)[0].data["error"] == "PermanentError"
+    assert audit_actions_since(head) == ["rules.allowed", "notice.send_failed"]
+    assert audit_events_since(head)[1].data["error"] == "PermanentError"
 
 
 def test_the_send_task_retries_temporary_errors_with_backoff():

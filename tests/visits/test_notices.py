@@ -209,13 +209,19 @@ def test_phone_notice_moves_visit_and_case_and_records_contact_token_and_audit(a
     assert token.expires_at == approved.window_end
     link = notice_texts.link_in(notice.text)
     assert token.token_digest == token_digest(link.rstrip("/").rsplit("/", 1)[1])
-    assert audit_actions_since(head) == ["rules.allowed", "notice.recorded"]
+    # the notice's visit decision, the contact gate's decision and contact, then the notice
+    assert audit_actions_since(head) == [
+        "rules.allowed",
+        "rules.allowed",
+        "contact.recorded",
+        "notice.recorded",
+    ]
     event = audit_events_since(head)[-1]
     assert event.data["channel"] == "phone"
     assert event.data["visit"] == approved.pk
     assert event.data["text_sha256"] == notice.text_sha256
     assert event.data["visit_state"] == ["approved", "notified"]
-    assert event.data["case_stage"] == ["visit_planned", "notice_given"]
+    assert event.data["stage"] == {"from": "visit_planned", "to": "notice_given", "transition": "give_notice"}
     payload = json.dumps(event.data, ensure_ascii=False)
     assert notice.text not in payload
     assert "13800138000" not in payload
@@ -240,8 +246,16 @@ def test_sms_notice_is_queued_and_sent_after_commit_once(
         notice.text,
         notice.idempotency_key,
     )
-    assert audit_actions_since(head) == ["rules.allowed", "notice.recorded", "notice.sent"]
-    recorded = audit_events_since(head)[1]
+    # ... and the gate asked again when the task sends it (its decision, then `notice.sent`)
+    assert audit_actions_since(head) == [
+        "rules.allowed",
+        "rules.allowed",
+        "contact.recorded",
+        "notice.recorded",
+        "rules.allowed",
+        "notice.sent",
+    ]
+    recorded = audit_events_since(head)[3]
     assert recorded.data["delivery"] == "queued"
     assert recorded.data["recipient_digest"] == phone_digest("13800138000")
     assert "13800138000" not in json.dumps([e.data for e in audit_events_since(head)])
@@ -408,7 +422,11 @@ def test_a_refusal_flags_the_debtor_refuses_the_visit_and_tells_the_supervisor(
     assert approved.state == VisitState.REFUSED
     assert case.stage == Stage.VISITS_REFUSED
     assert audit_actions_since(head) == ["notice.answered", "debtor.visits_refused"]
-    assert audit_events_since(head)[1].data["case_stage"] == ["notice_given", "visits_refused"]
+    assert audit_events_since(head)[1].data["stage"] == {
+        "from": "notice_given",
+        "to": "visits_refused",
+        "transition": "refuse_visits",
+    }
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["sup@example.test"]
     assert case.debtor.name not in mailoutbox[0].body

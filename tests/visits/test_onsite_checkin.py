@@ -11,12 +11,12 @@ import pytest
 from cases.models import Stage
 from common.errors import DomainError
 from compliance.models import Complaint, RuleDecision
+from compliance.refusals import RulesRefused
 from tests.factories import UserFactory, audit_actions_since, audit_events_since, audit_head
 from tests.visits.conftest import ARRIVAL, keyed
 from tests.visits.factories import local
 from visits import services
 from visits.models import LogStatus, PositionStatus, Visit, VisitCheckIn, VisitState
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +72,11 @@ def test_the_second_agent_starts_the_visit_and_the_case_goes_on_site(notified, a
         "visit.on_site",
     ]
     started = audit_events_since(head)[-1].data
-    assert started["from"] == Stage.NOTICE_GIVEN
-    assert started["to"] == Stage.ON_SITE
+    assert started["stage"] == {
+        "from": Stage.NOTICE_GIVEN,
+        "to": Stage.ON_SITE,
+        "transition": "start_on_site",
+    }
     assert started["agents"] == sorted([agent.pk, other_agent.pk])
     start_decision = RuleDecision.objects.get(pk=started["decision"])
     assert start_decision.action == "visit.start"

@@ -10,11 +10,11 @@ import pytest
 
 from common.errors import DomainError
 from compliance.models import RuleDecision
+from compliance.refusals import RulesRefused
 from tests.factories import audit_actions_since, audit_events_since, audit_head
 from tests.visits.conftest import ARRIVAL, checks, conversation
 from visits import services
 from visits.models import VisitLog
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ import pytest
 from cases.models import Case, Stage
 from common.errors import DomainError, PermissionRefused
 from compliance.models import AuditEvent, RuleDecision
+from compliance.refusals import RulesRefused
 from tests.factories import (
     AddressFactory,
     DebtorFactory,
@@ -22,7 +23,6 @@ from tests.visits.conftest import END, NOW, START, plan_with
 from tests.visits.factories import local
 from visits import services
 from visits.models import Visit, VisitAgent, VisitState
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_plan_creates_the_visit_moves_the_case_and_audits(plan, agent, other_age
     assert event.data["window"] == ["2026-11-26T02:00:00.000000Z", "2026-11-26T04:00:00.000000Z"]
     assert event.data["agents"] == sorted([agent.pk, other_agent.pk])
     assert event.data["decision"] == visit.plan_decision.pk
-    assert (event.data["from"], event.data["to"]) == ("verified", "visit_planned")
+    assert event.data["stage"] == {"from": "verified", "to": "visit_planned", "transition": "plan_visit"}
 
 
 def test_supervisor_may_plan_too(plan, supervisor):
@@ -527,7 +527,7 @@ def test_cancel_returns_the_case_to_verified(planned, supervisor):
     assert Case.objects.get(pk=planned.case_id).stage == Stage.VERIFIED
     assert audit_actions_since(seq) == ["visit.cancelled"]
     data = audit_events_since(seq)[0].data
-    assert (data["from"], data["to"]) == ("visit_planned", "verified")
+    assert data["stage"] == {"from": "visit_planned", "to": "verified", "transition": "drop_visit_plan"}
     assert data["state"] == ["planned", "cancelled"]
 
 

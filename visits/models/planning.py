@@ -244,6 +244,10 @@ class Notice(TimeStampedModel):
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     given_at = models.DateTimeField(_("given at"))
+    # The server's clock is the record: when the notice was recorded, and the instant its lead time
+    # counts from (the later of the typed time and the recording time less the pack's grace).
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True, editable=False)
+    counts_from = models.DateTimeField(_("lead time counts from"), null=True, blank=True, editable=False)
     language = models.CharField(_("language"), max_length=8, default="zh-hans")
     text = models.TextField(_("text sent"))
     text_sha256 = models.CharField(max_length=64, editable=False)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from compliance.limitation import limitation_facts
 from compliance.models import Complaint, RuleDecision, RulePack
 from compliance.rules import AgentFacts, CaseFacts, VisitFacts
+from compliance.rules.contacts import ContactFacts, PhoneAttempt
 
 from .. import policies
 from ..models import (
@@ -132,10 +133,13 @@ def latest_accepted_notice(visit: Visit) -> Notice | None:
 
 
 def notice_reached_at(notice: Notice) -> dt.datetime:
-    """When the notice reached the debtor: its delivery for SMS/e-mail, else when it was given."""
+    """When the notice reached the debtor, as the lead time counts it: for SMS/e-mail its delivery (the
+    gateway's receipt when one came, `notice_delivered`; else the time it was handed over); for a call
+    or a letter the later of the typed time and the recording time less the pack's grace (the server's
+    clock is the record: visits/services/clock.py)."""
     if notice.delivery_status == "sent" and notice.delivered_at:
         return notice.delivered_at
-    return notice.given_at
+    return notice.counts_from or notice.given_at
 
 
 def visit_facts(
@@ -308,4 +312,74 @@ def plannable_agents(case: Any) -> QuerySet[Any]:
         return User.objects.none()
     return User.objects.filter(is_active=True, groups__name=Role.FIELD_AGENT, team_id=case.team_id).order_by(
         "full_name", "username"
+    )
+
+
+# --- the contact gate's facts ----------------------------------------------------------------------
+
+
+def contact_zones(case: Any) -> tuple[str, ...]:
+    """Every time zone linked to the debtor: their own, then their verified addresses'."""
+    debtor = case.debtor
+    zones = [debtor.time_zone, *(a.time_zone for a in debtor.addresses.all() if a.status == "verified")]
+    return tuple(dict.fromkeys(z for z in zones if z))
+
+
+def contact_facts(
+    *,
+    case: Any,
+    channel: str,
+    purpose: str,
+    at: dt.datetime,
+    result: str = "sent",
+    phone: Any = None,
+    legal_threat: bool = False,
+    today: dt.date | None = None,
+    exclude_contact_id: int | None = None,
+) -> ContactFacts:
+    """The facts the contact gate judges, read as the visit facts read them (the debtor's flags, an open
+    dispute or complaint on the debt), with the earlier contacts of 8 days for the caps and, for a
+    threat of legal action, the limitation facts of the agreements selector."""
+    from compliance.rules.contacts import LEGAL_THREAT_CHANNELS
+
+    debtor = case.debtor
+    earlier = tuple(
+        PhoneAttempt(at=c.at, result=c.result, phone_digest=c.phone_digest, channel=c.channel)
+        for c in ContactAttempt.objects.filter(
+            case__debtor_id=debtor.pk, at__gt=at - dt.timedelta(days=8), at__lte=at
+        )
+        .exclude(pk=exclude_contact_id)
+        .only("at", "result", "phone_digest", "channel")
+    )
+    last_demand_on = None
+    threat = legal_threat or channel in LEGAL_THREAT_CHANNELS
+    if threat:
+        from agreements.selectors import agreement_facts  # the limitation facts have one home
+
+        last_demand_on = agreement_facts(
+            case=case,
+            instalments=[],
+            frequency="monthly",
+            stated_income=None,
+            stated_expenses=None,
+            debtor_requested=False,
+            today=today or at.date(),
+        ).last_demand_on
+    return ContactFacts(
+        channel=channel,
+        purpose=purpose,
+        at=at,
+        time_zones=contact_zones(case),
+        contact_ceased=debtor.contact_ceased,
+        represented=debtor.represented,
+        # COMPLIANCE.md DISPUTE_OPEN: "no open dispute or complaint on the debt".
+        dispute_open=debtor.disputed or Complaint.objects.filter(case_id=case.pk, status="open").exists(),
+        vulnerable=debtor.vulnerable,
+        result=result,
+        phone_digest=(phone.digest if phone is not None else ""),
+        phone_verified=(phone.status == "verified") if phone is not None else None,
+        legal_threat=threat,
+        overdue_since=case.overdue_since,
+        last_demand_on=last_demand_on,
+        earlier=earlier,
     )

@@ -8,6 +8,7 @@ from .contacts import contact_record, visits_resume
 from .evidence import evidence_add, evidence_open, statement_hand_over, statement_preview_pdf, visit_report
 from .notices import (
     notice_answer,
+    notice_delivered,
     notice_record,
     notice_send,
     notice_template_save,
@@ -23,7 +24,6 @@ from .onsite import (
     visit_log_save,
 )
 from .planning import (
-    RulesRefused,
     visit_approve,
     visit_cancel,
     visit_override,
@@ -38,12 +38,12 @@ from .sms_receipts import sms_receipt_record, sms_receipts_pull
 
 __all__ = [
     "Position",
-    "RulesRefused",
     "complaint_record",
     "contact_record",
     "evidence_add",
     "evidence_open",
     "notice_answer",
+    "notice_delivered",
     "notice_lead_time_flag",
     "notice_record",
     "notice_send",

@@ -1,5 +1,5 @@
-"""Every other contact on any channel (refused under CEASE_CONTACT/REPRESENTED, phone calls warned
-against the pack's hours and caps), and a supervisor's resumption of visits after a refusal."""
+"""Every other contact on any channel (through the contact gate, gate.py), and a supervisor's resumption
+of visits after a refusal."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, DebtorPhone, Stage
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
-from common.pii import digest, phone_digest
+from common.pii import digest
 from compliance import audit
-from compliance.rules import CHECKS
-from compliance.rules.contacts import PhoneAttempt, PhoneLimits, check_phone_call
+from compliance.refusals import refusals_recorded
 
 from .. import selectors
 from ..models import (
-    Channel,
     ContactAttempt,
     ContactResult,
 )
@@ -27,13 +26,14 @@ from ._shared import (
     SOURCE_PROCEDURE,
     _now,
     _require,
-    refusals_audited,
 )
+from .clock import typed_time
+from .gate import OUTBOUND_CHANNELS, contact_gate
 
 # --- other contacts -----------------------------------------------------------------------------------
 
 
-@refusals_audited("contact.recorded")
+@refusals_recorded("contact.recorded")
 @transaction.atomic
 def contact_record(
     *,
@@ -46,98 +46,43 @@ def contact_record(
     phone_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> ContactAttempt:
-    """Record a contact attempt on any channel. CEASE_CONTACT and REPRESENTED refuse every contact."""
+    """Record a contact with the debtor on any channel, through the contact gate (gate.py): the hours in
+    every zone, the caps, cease / represented / dispute / vulnerable, SMS only to a verified number and,
+    for a lawyer's letter, LIMITATION. A refusal leaves its decision and records no contact."""
     now = now or _now()
     case = Case.objects.select_for_update(of=("self",)).select_related("debtor").get(pk=case.pk)
     _require(can_record_contact(actor, case))
-    debtor = case.debtor
-    # The pure checks read only the flags; the full visit facts (window, agents) do not apply here.
-    flags = _Flags(contact_ceased=debtor.contact_ceased, represented=debtor.represented)
-    failures = [f for code in ("CEASE_CONTACT", "REPRESENTED") for f in CHECKS[code](flags, None, now)]  # type: ignore[arg-type]
-    if channel not in Channel.values:
+    failures = []
+    if channel not in OUTBOUND_CHANNELS:
         failures.append(Failure("CHANNEL_INVALID", _("Choose a channel."), SOURCE_PROCEDURE, "channel"))
     if result not in ContactResult.values:
         failures.append(Failure("RESULT_INVALID", _("Choose the result."), SOURCE_PROCEDURE, "result"))
-    if at > now + dt.timedelta(minutes=5):
-        failures.append(
-            Failure("GIVEN_IN_FUTURE", _("The time given lies in the future."), SOURCE_PROCEDURE, "at")
-        )
-    phone_ref = ""
+    clock = typed_time(typed=at, now=now, pack=selectors.pack_for_case(case), field="at")
+    failures += clock.failures
+    phone = None
     if phone_id:
-        phone = DebtorPhone.objects.filter(debtor_id=debtor.pk, pk=phone_id).first()
+        phone = DebtorPhone.objects.filter(debtor_id=case.debtor_id, pk=phone_id).first()
         if phone is None:
             failures.append(
                 Failure("NO_PHONE", _("Choose one of the debtor's phones."), SOURCE_PROCEDURE, "phone_id")
             )
-        else:
-            phone_ref = phone.digest or phone_digest(phone.number)
     if failures:
         raise DomainError(failures)
-    warnings = _phone_warnings(case=case, channel=channel, at=at, result=result, phone_ref=phone_ref)
-    contact = ContactAttempt(
+    return contact_gate(
         case=case,
+        actor=actor,
         channel=channel,
+        purpose="recorded",
         at=at,
+        now=now,
         result=result,
-        phone_digest=phone_ref,
-        note=(note or "").strip()[:2000],
-        recorded_by=actor,
-    )
-    contact._history_user = actor
-    contact.full_clean()
-    contact.save()
-    data: dict[str, Any] = {"channel": channel, "result": result, "at": at}
-    if phone_ref:
-        data["phone_digest"] = phone_ref
-    if contact.note:
-        data["note_digest"] = digest(contact.note, kind="note")
-    if warnings:
-        data["warnings"] = sorted({w.code for w in warnings})
-    audit.record(actor=actor, action="contact.recorded", obj=contact, case_id=case.pk, data=data)
-    contact.warnings = warnings  # type: ignore[attr-defined]  (shown to the agent by the view)
-    return contact
-
-
-def _phone_warnings(
-    *, case: Case, channel: str, at: dt.datetime, result: str, phone_ref: str
-) -> list[Failure]:
-    """Hours and phone-attempt caps of the case's rule pack, as warnings on a recorded phone call."""
-    if channel != Channel.PHONE:
-        return []
-    pack = selectors.pack_for_case(case)
-    limits = PhoneLimits(
-        unanswered_per_day=pack.phone_unanswered_per_day,
-        connected_per_day=pack.phone_connected_per_day,
-        calls_per_7_days=pack.phone_calls_per_7_days,
-        window_start=pack.contact_window_start,
-        window_end=pack.contact_window_end,
-    )
-    earlier = tuple(
-        PhoneAttempt(at=c.at, result=c.result, phone_digest=c.phone_digest)
-        for c in ContactAttempt.objects.filter(
-            case__debtor_id=case.debtor_id,
-            channel=Channel.PHONE,
-            at__gt=at - dt.timedelta(days=8),
-            at__lte=at,
-        )
-    )
-    zones = tuple(
-        dict.fromkeys(
-            [case.debtor.time_zone, *(a.time_zone for a in case.debtor.addresses.filter(status="verified"))]
-        )
-    )
-    return check_phone_call(
-        at=at, result=result, phone_digest=phone_ref, earlier=earlier, time_zones=zones, limits=limits
+        phone=phone,
+        note=note,
+        late_minutes=clock.late_minutes,
     )
 
 
-class _Flags:
-    def __init__(self, *, contact_ceased: bool, represented: bool) -> None:
-        self.contact_ceased = contact_ceased
-        self.represented = represented
-
-
-@refusals_audited("case.visits_resumed")
+@refusals_recorded("case.visits_resumed")
 @transaction.atomic
 def visits_resume(*, case: Case, actor: Any, reason: str, now: dt.datetime | None = None) -> Case:
     """A supervisor lifts the debtor's refusal of visits with a written reason (the override of
@@ -177,11 +122,11 @@ def visits_resume(*, case: Case, actor: Any, reason: str, now: dt.datetime | Non
     debtor.visits_refused = False
     debtor._history_user = actor
     debtor.save()
-    old_stage = case.stage
-    if case.stage == Stage.VISITS_REFUSED:
-        case.resume_visits(at=now)
-        case._history_user = actor
-        case.save()
+    moved = (
+        case_stage_move(case=case, transition="resume_visits", actor=actor, at=now)
+        if case_can_move(case, "resume_visits")
+        else {}
+    )
     audit.record(
         actor=actor,
         action="case.visits_resumed",
@@ -191,7 +136,7 @@ def visits_resume(*, case: Case, actor: Any, reason: str, now: dt.datetime | Non
             "overrides": "VISIT_REFUSED",
             "pack": [pack.code, pack.version],
             "debtor": debtor.pk,
-            "case_stage": [old_stage, case.stage],
+            **moved,
             "reason_digest": digest(reason, kind="note"),
         },
     )

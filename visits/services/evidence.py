@@ -23,13 +23,14 @@ from common.errors import DomainError, Failure
 from common.pdf import RenderedPdf, render_pdf
 from common.uploads import digest_upload, safe_name, size_failure, sniff
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import Evidence, EvidenceKind, VisitLog, VisitState
 from ..models import Visit as VisitModel
 from ..selectors import debt_statement, report_context
 from .onsite import SOURCE_ONSITE, _draft, _key, _refuse, _replayed, _require_state, _save
-from .planning import _lock_case, _lock_visit, _refusals_audited
+from .planning import _lock_case, _lock_visit
 
 KIND_LABELS = {"photo": _("Photo"), "audio": _("Audio"), "video": _("Video")}
 
@@ -42,7 +43,7 @@ def _limits() -> dict[str, int]:
     }
 
 
-@_refusals_audited("evidence.add")
+@refusals_recorded("evidence.add", object_type="visits.visit")
 @transaction.atomic
 def evidence_add(
     *,
@@ -152,7 +153,7 @@ def _statement_pdf(visit: VisitModel, *, language: str, now: dt.datetime) -> Ren
     )
 
 
-@_refusals_audited("visit.statement_hand_over")
+@refusals_recorded("visit.statement_hand_over", object_type="visits.visit")
 @transaction.atomic
 def statement_hand_over(
     *, visit: VisitModel, actor: User, idempotency_key: str, language: str, now: dt.datetime | None = None

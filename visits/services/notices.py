@@ -19,11 +19,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, DebtorPhone, Stage, VerificationStatus
+from cases.models import Case, DebtorPhone, VerificationStatus
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure, PermissionRefused
 from common.pii import digest, phone_digest
 from compliance import audit, decisions
-from compliance.models import Complaint
+from compliance.refusals import refusals_recorded
 
 from .. import notice_texts, selectors, sms
 from ..models import (
@@ -48,10 +49,11 @@ from ._shared import (
     _fail,
     _now,
     _require,
-    refusals_audited,
     sha256_hex,
     token_digest,
 )
+from .clock import TypedTime, typed_time
+from .gate import contact_evaluate, contact_gate
 
 # --- links ----------------------------------------------------------------------------------------
 
@@ -63,25 +65,38 @@ def public_link(token: str) -> str:
 # --- recording a notice ---------------------------------------------------------------------------
 
 
-def _recipient(*, visit: Visit, channel: str, phone_id: int | None, email: str) -> tuple[str, str]:
-    """(address to send to, its digest) for SMS and email; ("", "") for phone calls and letters."""
-    if channel == Channel.SMS or (channel == Channel.PHONE and phone_id):
+def _recipient(
+    *, visit: Visit, channel: str, phone_id: int | None, email: str
+) -> tuple[str, str, DebtorPhone | None]:
+    """(address to send to, its digest, the phone) for SMS, e-mail and calls; empty for letters.
+
+    Without a chosen phone, the first verified one. With none verified: for an SMS the first usable one,
+    which the contact gate refuses (SMS_UNVERIFIED); for a call no number, and the limited content."""
+    if channel in (Channel.SMS, Channel.PHONE):
         phones = DebtorPhone.objects.filter(debtor_id=visit.case.debtor_id).exclude(
             status=VerificationStatus.INVALID
         )
-        phone = phones.filter(pk=phone_id).first() if phone_id else phones.order_by("-status", "pk").first()
-        if phone is None:
+        verified = phones.filter(status=VerificationStatus.VERIFIED).order_by("pk").first()
+        if phone_id:
+            phone = phones.filter(pk=phone_id).first()
+        elif channel == Channel.SMS:
+            phone = verified or phones.order_by("pk").first()
+        else:
+            phone = verified  # a call without a chosen number: the first verified one, as the form says
+        if phone is None and (phone_id or channel == Channel.SMS):
             raise _fail("NO_PHONE", _("The debtor has no usable phone number on file."), "phone_id")
-        return (phone.number if channel == Channel.SMS else ""), phone_digest(phone.number)
+        if phone is None:
+            return "", "", None
+        return (phone.number if channel == Channel.SMS else ""), phone_digest(phone.number), phone
     if channel == Channel.EMAIL:
         email = (email or "").strip()
         if "@" not in email:
             raise _fail("FIELD_REQUIRED", _("Give the email address the notice goes to."), "email")
-        return email, digest(email.lower(), kind="email")
-    return "", ""
+        return email, digest(email.lower(), kind="email"), None
+    return "", "", None
 
 
-@refusals_audited("notice.recorded")
+@refusals_recorded("notice.recorded")
 def notice_record(
     *,
     visit: Visit,
@@ -112,16 +127,13 @@ def notice_record(
         )
         case = visit.case
         _require(can_record_notice(actor, case))
-        problems = []
-        if visit.approved_at is not None and given_at < visit.approved_at:
-            problems.append(
-                Failure(
-                    "GIVEN_BEFORE_APPROVAL",
-                    _("A notice cannot have been given before the visit was approved."),
-                    SOURCE_PROCEDURE,
-                    "given_at",
-                )
-            )
+        pack = selectors.pack_for_case(case)
+        # The typed time against the server's clock (clock.py): never before the approval nor in the
+        # future; earlier than the pack's grace it is a late recording, counted from now less the grace.
+        clock = typed_time(
+            typed=given_at, now=now, pack=pack, field="given_at", approved_at=visit.approved_at
+        )
+        problems = [f for f in clock.failures if f.code == "GIVEN_BEFORE_APPROVAL"]
         if visit.state != VisitState.APPROVED:
             problems.append(
                 Failure(
@@ -151,15 +163,12 @@ def notice_record(
                     "given_at",
                 )
             )
-        if given_at > now + dt.timedelta(minutes=5):
-            problems.append(
-                Failure(
-                    "GIVEN_IN_FUTURE", _("The time given lies in the future."), SOURCE_PROCEDURE, "given_at"
-                )
-            )
+        problems += [f for f in clock.failures if f.code == "GIVEN_IN_FUTURE"]
         if problems:
             raise DomainError(problems)
-        recipient, recipient_digest = _recipient(visit=visit, channel=channel, phone_id=phone_id, email=email)
+        recipient, recipient_digest, phone = _recipient(
+            visit=visit, channel=channel, phone_id=phone_id, email=email
+        )
 
         facts = selectors.visit_facts(
             case=case,
@@ -174,15 +183,14 @@ def notice_record(
             action="notice.record",
             moment="notice",
             facts=facts,
-            pack=selectors.pack_for_case(case),
+            pack=pack,
             actor=actor,
             now=now,
             obj=visit,
             case_id=case.pk,
         )
         if evaluation.blocked:
-            refusal = evaluation.error()
-            refusal.decided = True  # type: ignore[attr-defined]
+            refusal = evaluation.refusal()
         else:
             notice = _create_notice(
                 visit=visit,
@@ -194,7 +202,9 @@ def notice_record(
                 now=now,
                 recipient=recipient,
                 recipient_digest=recipient_digest,
+                phone=phone,
                 decision_id=evaluation.decision.pk,
+                clock=clock,
             )
     if refusal is not None:
         raise refusal
@@ -212,19 +222,33 @@ def _create_notice(
     now: dt.datetime,
     recipient: str,
     recipient_digest: str,
+    phone: DebtorPhone | None,
     decision_id: int,
+    clock: TypedTime,
 ) -> Notice:
     case = visit.case
     token = secrets.token_urlsafe(24)
     link = public_link(token)
-    words = notice_texts.wording(language=language, group=notice_texts.group_for(channel))
+    content = notice_texts.content_level(
+        pack_level=selectors.pack_for_case(case).notice_content, channel=channel, phone=phone
+    )
+    context = notice_texts.context_for(visit=visit, language=language, link=link)
     if text is None or not text.strip():
-        text = notice_texts.render(
-            words.body, notice_texts.context_for(visit=visit, language=language, link=link)
-        )
-        source = words.source
+        if content == notice_texts.LIMITED:
+            text, source = notice_texts.render(notice_texts.LIMITED_TEXTS[language], context), "limited"
+        else:
+            words = notice_texts.wording(language=language, group=notice_texts.group_for(channel))
+            text, source = notice_texts.render(words.body, context), words.source
     else:
         text = text.strip()
+        if content == notice_texts.LIMITED and context["creditor"].casefold() in text.casefold():
+            raise _fail(
+                "NOTICE_CONTENT",
+                _(
+                    "This notice may not name the creditor, the debt or the purpose: the holder of the number is not verified."
+                ),
+                "text",
+            )
         if link not in text:  # an agent's own words still carry the debtor's way to check the visit
             text = f"{text}\n{link}"
         source = "agent"
@@ -233,6 +257,8 @@ def _create_notice(
         visit=visit,
         channel=channel,
         given_at=given_at,
+        recorded_at=now,
+        counts_from=clock.counts_from,
         language=language,
         text=text,
         text_sha256=sha256_hex(text),
@@ -245,31 +271,35 @@ def _create_notice(
     notice.full_clean()
     notice.save()
     result = {Channel.PHONE: ContactResult.CONNECTED}.get(channel, ContactResult.SENT)
-    contact = ContactAttempt(
+    notice_id = notice.pk
+    # The contact gate judges the contact itself (hours in every zone, caps, flags, SMS only to a
+    # verified number), records it, and queues the sending task after commit.
+    contact_gate(
         case=case,
+        actor=actor,
         channel=channel,
+        purpose="notice",
         at=given_at,
+        now=now,
         result=result,
-        phone_digest=recipient_digest if channel in (Channel.PHONE, Channel.SMS) else "",
+        phone=phone,
+        recipient_digest=recipient_digest,
+        subject=visit,
         visit=visit,
         notice=notice,
-        recorded_by=actor,
+        after_commit=(lambda: _tasks().send_notice.delay(notice_id=notice_id)) if queued else None,
     )
-    contact._history_user = actor
-    contact.full_clean()
-    contact.save()
     VisitToken.objects.create(
         visit=visit, notice=notice, token_digest=token_digest(token), expires_at=visit.window_end
     )
-    old_visit, old_stage = visit.state, case.stage
+    old_visit = visit.state
     visit.notify(at=now)
     visit._history_user = actor
     visit.save()
-    if case.stage == Stage.VISIT_PLANNED:
-        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-        case.give_notice(at=now)
-        case._history_user = actor
-        case.save()
+    moved: dict[str, Any] = {}
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case_can_move(case, "give_notice"):  # the first notice of the planned visit
+        moved = case_stage_move(case=case, transition="give_notice", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="notice.recorded",
@@ -282,16 +312,16 @@ def _create_notice(
             "language": language,
             "text_sha256": notice.text_sha256,
             "text_source": source,
+            "content": content,
             "recipient_digest": recipient_digest,
             "delivery": notice.delivery_status,
             "decision": decision_id,
+            "counts_from": clock.counts_from,
+            **({"late_minutes": clock.late_minutes} if clock.late_minutes else {}),
             "visit_state": [old_visit, visit.state],
-            "case_stage": [old_stage, case.stage],
+            **moved,
         },
     )
-    if queued:
-        notice_id = notice.pk
-        transaction.on_commit(lambda: _tasks().send_notice.delay(notice_id=notice_id))
     return notice
 
 
@@ -360,6 +390,32 @@ def notice_send(*, notice_id: int, final_attempt: bool = False) -> Notice:
     return notice
 
 
+@transaction.atomic
+def notice_delivered(*, idempotency_key: str, delivered_at: dt.datetime) -> Notice | None:
+    """The hook for a gateway's delivery receipt (the SMS backend layer calls it with the receipt's
+    time): the lead time of an SMS or e-mail notice counts from its delivery to the debtor, not from
+    the moment it was handed to the gateway (`notice_send` sets that until a receipt comes)."""
+    notice = (
+        Notice.objects.select_for_update(of=("self",))
+        .select_related("visit")
+        .filter(idempotency_key=idempotency_key)
+        .first()
+    )
+    if notice is None or notice.delivery_status != DeliveryStatus.SENT:
+        return notice
+    handed_over = notice.delivered_at
+    notice.delivered_at = max(delivered_at, handed_over) if handed_over else delivered_at
+    notice.save(update_fields=["delivered_at", "updated_at"])
+    audit.record(
+        actor=None,
+        action="notice.delivered",
+        obj=notice,
+        case_id=notice.visit.case_id,
+        data={"channel": notice.channel, "handed_over_at": handed_over, "delivered_at": notice.delivered_at},
+    )
+    return notice
+
+
 def _deliver(notice: Notice) -> str:
     if notice.channel == Channel.SMS:
         return sms.send_sms(to=notice.recipient, text=notice.text, idempotency_key=notice.idempotency_key)
@@ -383,23 +439,30 @@ def _deliver(notice: Notice) -> str:
 def _send_withdrawn_because(notice: Notice) -> str:
     """Why a queued notice must not go out now, judged again at sending time ("" when it may).
 
-    Hours were judged when it was queued (an SMS or e-mail is judged at that instant and sent at once);
-    here: the visit is still on, and no cease-contact, lawyer or open dispute/complaint arose since."""
+    The visit must still be on, and the contact gate is asked again (its decision is recorded): a
+    cease-contact, a lawyer, an open dispute or complaint, the hours, the number's status."""
     visit = notice.visit
     if visit.state not in (VisitState.APPROVED, VisitState.NOTIFIED):
         return f"visit_{visit.state}"
-    debtor = visit.case.debtor
-    reasons = []
-    if debtor.contact_ceased:
-        reasons.append("CEASE_CONTACT")
-    if debtor.represented:
-        reasons.append("REPRESENTED")
-    if (
-        debtor.disputed
-        or Complaint.objects.filter(case_id=visit.case_id, status=Complaint.Status.OPEN).exists()
-    ):
-        reasons.append("DISPUTE_OPEN")
-    return ",".join(reasons)
+    contact = notice.contacts.first()
+    phone = (
+        DebtorPhone.objects.filter(debtor_id=visit.case.debtor_id, digest=contact.phone_digest).first()
+        if contact is not None and contact.phone_digest
+        else None
+    )
+    now = _now()
+    evaluation = contact_evaluate(
+        case=visit.case,
+        actor=None,
+        channel=notice.channel,
+        purpose="notice",
+        at=now,
+        now=now,
+        phone=phone,
+        subject=visit,
+        exclude_contact_id=contact.pk if contact is not None else None,
+    )
+    return ",".join(dict.fromkeys(f.code for f in evaluation.blocking))
 
 
 def _mark_failed(notice: Notice, *, case_id: int, reason: str) -> Notice:
@@ -419,7 +482,7 @@ def _mark_failed(notice: Notice, *, case_id: int, reason: str) -> Notice:
 # --- the debtor's answer ----------------------------------------------------------------------------
 
 
-@refusals_audited("notice.answered")
+@refusals_recorded("notice.answered")
 @transaction.atomic
 def notice_answer(
     *,
@@ -513,14 +576,13 @@ def _refuse_visits(*, case: Case, visit: Visit, notice: Notice, actor: Any, now:
     debtor.visits_refused = True
     debtor._history_user = actor
     debtor.save()
-    old_visit, old_stage = visit.state, case.stage
+    old_visit = visit.state
     visit.refuse(at=now)
     visit._history_user = actor
     visit.save()
-    if case.stage in (Stage.VERIFIED, Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN):
-        case.refuse_visits(at=now)
-        case._history_user = actor
-        case.save()
+    moved: dict[str, Any] = {}
+    if case_can_move(case, "refuse_visits"):
+        moved = case_stage_move(case=case, transition="refuse_visits", actor=actor, at=now)
     audit.record(
         actor=actor,
         action="debtor.visits_refused",
@@ -530,7 +592,7 @@ def _refuse_visits(*, case: Case, visit: Visit, notice: Notice, actor: Any, now:
             "notice": notice.pk,
             "visit": visit.pk,
             "visit_state": [old_visit, visit.state],
-            "case_stage": [old_stage, case.stage],
+            **moved,
         },
     )
     notice_id = notice.pk
@@ -559,7 +621,7 @@ def notify_supervisor_of_refusal(*, notice_id: int) -> int:
 # --- notice templates ------------------------------------------------------------------------------
 
 
-@refusals_audited("notice_template.saved")
+@refusals_recorded("notice_template.saved")
 @transaction.atomic
 def notice_template_save(
     *, language: str, group: str, body: str, subject: str = "", actor: Any

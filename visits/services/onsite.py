@@ -29,10 +29,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from cases.models import Case, Stage
 from cases.services.disputes import dispute_open
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
 from common.idempotency import checked_key
 from common.pii import digest
 from compliance import audit, decisions
+from compliance.refusals import RulesRefused, refusals_recorded
 from compliance.rules.onsite import OnSiteFacts, check_onsite, distance_m
 
 from .. import policies
@@ -62,7 +64,7 @@ from ..models import (
     VisitState,
 )
 from ..selectors import overridden_codes, pack_for_case, visit_facts
-from .planning import RulesRefused, _lock_case, _lock_visit, _place_consent_of, _refusals_audited
+from .planning import _lock_case, _lock_visit, _place_consent_of
 
 SOURCE_ONSITE = _("FieldLedger visit procedure (DOMAIN.md, stages 4 and 5)")
 # A conversation cannot begin before the agents arrived, nor end in the future (small clock skew allowed).
@@ -172,7 +174,7 @@ def _start_facts(
     )
 
 
-@_refusals_audited("visit.check_in")
+@refusals_recorded("visit.check_in", object_type="visits.visit")
 def visit_check_in(
     *,
     visit: Visit,
@@ -228,7 +230,7 @@ def visit_check_in(
             overridden=overridden,
         )
         if evaluation.blocked:
-            refusal = RulesRefused(evaluation.blocking, decision=evaluation.decision)
+            refusal = evaluation.refusal()
         else:
             check_in = VisitCheckIn(
                 visit=visit,
@@ -291,12 +293,11 @@ def _start(
         overridden=overridden,
     )
     if evaluation.blocked:
-        return RulesRefused(evaluation.blocking, decision=evaluation.decision)
-    old_visit, old_case = visit.state, case.stage
+        return evaluation.refusal()
+    old_visit = visit.state
     visit.start_on_site(at=now)
     _save(visit, actor)
-    case.start_on_site(at=now)
-    _save(case, actor)
+    moved = case_stage_move(case=case, transition="start_on_site", actor=actor, at=now)
     log = VisitLog(
         visit=visit,
         version=1,
@@ -312,8 +313,7 @@ def _start(
         data={
             "visit": visit.pk,
             "state": [old_visit, visit.state],
-            "from": old_case,
-            "to": case.stage,
+            **moved,
             "agents": list(arrived),
             "decision": evaluation.decision.pk,
         },
@@ -642,11 +642,11 @@ def _decide_onsite(
         now=now,
     )
     if evaluation.blocked:
-        return RulesRefused(evaluation.blocking, decision=evaluation.decision)
+        return evaluation.refusal()
     return None
 
 
-@_refusals_audited("visit.log_save")
+@refusals_recorded("visit.log_save", object_type="visits.visit")
 def visit_log_save(
     *,
     visit: Visit,
@@ -798,7 +798,7 @@ ALL_LOG_FIELDS = (*CHECK_FIELDS, *CONVERSATION_FIELDS, *NOT_DEBTOR_FIELDS, *OUTC
 # --- conduct attestation -----------------------------------------------------------------------------
 
 
-@_refusals_audited("visit.attest")
+@refusals_recorded("visit.attest", object_type="visits.visit")
 @transaction.atomic
 def visit_attest(
     *, visit: Visit, actor: User, idempotency_key: str, items: list[str], now: dt.datetime | None = None
@@ -884,8 +884,7 @@ def _record_contact(*, visit: Visit, case: Case, log: VisitLog | None, actor: Us
 
 def _case_after(*, visit: Visit, case: Case, log: VisitLog, actor: User, now: dt.datetime) -> dict[str, Any]:
     """Move the case by the outcome; returns what changed for the audit event."""
-    old = case.stage
-    moved: dict[str, Any] = {"from": old}
+    moved: dict[str, Any] = {}
     debtor = case.debtor
     if log.refuses_visits and not debtor.visits_refused:
         debtor.visits_refused = True
@@ -907,15 +906,11 @@ def _case_after(*, visit: Visit, case: Case, log: VisitLog, actor: User, now: dt
             case.refresh_from_db()
             moved["dispute"] = complaint.pk
         elif log.refuses_visits:
-            case.refuse_visits(at=now)
-            _save(case, actor)
+            moved |= case_stage_move(case=case, transition="refuse_visits", actor=actor, at=now)
         elif log.outcome == Outcome.AGREEMENT:
-            case.log_conversation(at=now)
-            _save(case, actor)
+            moved |= case_stage_move(case=case, transition="log_conversation", actor=actor, at=now)
         else:
-            case.follow_up_after_visit(at=now)
-            _save(case, actor)
-    moved["to"] = case.stage
+            moved |= case_stage_move(case=case, transition="follow_up_after_visit", actor=actor, at=now)
     return moved
 
 
@@ -937,7 +932,7 @@ def _submit(
     _save(log, actor)
 
 
-@_refusals_audited("visit.complete")
+@refusals_recorded("visit.complete", object_type="visits.visit")
 def visit_complete(
     *,
     visit: Visit,
@@ -1052,7 +1047,7 @@ def notify_log_submitted(*, visit_id: int) -> int:
 # --- a visit that cannot be completed --------------------------------------------------------------
 
 
-@_refusals_audited("visit.abort")
+@refusals_recorded("visit.abort", object_type="visits.visit")
 @transaction.atomic
 def visit_abort(*, visit: Visit, actor: User, reason: str, now: dt.datetime | None = None) -> Visit:
     """on_site → ended without a log, by a supervisor of the team, with a reason (e.g. an agent cannot
@@ -1073,10 +1068,9 @@ def visit_abort(*, visit: Visit, actor: User, reason: str, now: dt.datetime | No
     visit.abort(reason=reason[:2000], at=now)
     _save(visit, actor)
     _record_contact(visit=visit, case=case, log=log, actor=actor, now=now)
-    old_case = case.stage
-    if case.stage == Stage.ON_SITE:
-        case.follow_up_after_visit(at=now)
-        _save(case, actor)
+    moved: dict[str, Any] = {}
+    if case_can_move(case, "follow_up_after_visit"):
+        moved = case_stage_move(case=case, transition="follow_up_after_visit", actor=actor, at=now)
     attested = sorted(ConductAttestation.objects.filter(visit=visit).values_list("agent_id", flat=True))
     audit.record(
         actor=actor,
@@ -1086,8 +1080,7 @@ def visit_abort(*, visit: Visit, actor: User, reason: str, now: dt.datetime | No
         data={
             "visit": visit.pk,
             "state": [old_visit, visit.state],
-            "from": old_case,
-            "to": case.stage,
+            **moved,
             "reason_digest": digest(reason, kind="note"),
             "attested": attested,
             "agents": [a.pk for a in _agents(visit)],

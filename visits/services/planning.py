@@ -22,10 +22,8 @@ A failure the pack does not let anyone override (e.g. CONTACT_WINDOW, DISPUTE_OP
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,68 +31,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from cases.models import Case, DebtorAddress, Stage
+from cases.models import Case, DebtorAddress
+from cases.services.stage import case_can_move, case_stage_move
 from common.errors import SOURCE_ROLES, DomainError, Failure
 from common.pii import digest
 from compliance import audit, decisions
 from compliance.decisions import Evaluation
 from compliance.models import RuleDecision
+from compliance.refusals import RulesRefused, refusals_recorded
 
 from .. import policies
 from ..models import ChecklistItem, Purpose, Visit, VisitAgent, VisitState
 from ..selectors import pack_for_case, visit_facts
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 # The documents without which agents may not go (CONC 7.9.12R; CBA guideline: credentials shown on site).
 REQUIRED_CHECKLIST = (ChecklistItem.AUTHORIZATION_LETTER, ChecklistItem.WORK_IDS)
-PLANNABLE_STAGES = (Stage.VERIFIED, Stage.FOLLOW_UP)
 SOURCE_PROCEDURE = _("FieldLedger visit procedure (DOMAIN.md, stage 2)")
-
-
-@dataclass
-class RulesRefused(DomainError):
-    """The rules refused the action; `decision` is the recorded refused decision (kept, not rolled back)."""
-
-    decision: RuleDecision | None = None
-
-    @property
-    def overridable(self) -> bool:
-        blocking = [f for f in self.failures if f.level == "refuse"]
-        return bool(blocking) and all(f.overridable for f in blocking)
-
-
-def _refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Audit a refusal by policy or input as `<action>.refused` after the rollback. Refusals by the rules
-    are already recorded by their decision (`rules.refused`), so they are not recorded twice."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return func(*args, **kwargs)
-            except RulesRefused:
-                raise
-            except DomainError as error:
-                visit, case = kwargs.get("visit"), kwargs.get("case")
-                obj = visit if isinstance(visit, Visit) else case if isinstance(case, Case) else None
-                case_id = (
-                    visit.case_id if isinstance(visit, Visit) else case.pk if isinstance(case, Case) else None
-                )
-                audit.record(
-                    actor=kwargs.get("actor"),
-                    action=f"{action}.refused",
-                    obj=obj,
-                    object_type="" if obj is not None else "visits.visit",
-                    case_id=case_id,
-                    data={"codes": error.codes},
-                )
-                raise
-
-        return wrapper
-
-    return decorate
 
 
 def _fail(code: str, message: Any, field: str, source: Any = SOURCE_PROCEDURE) -> Failure:
@@ -346,7 +298,7 @@ def _set_agents(visit: Visit, agents: Sequence[User], actor: User) -> list[int]:
 # --- the services ----------------------------------------------------------------------------------
 
 
-@_refusals_audited("visit.plan")
+@refusals_recorded("visit.plan", object_type="visits.visit")
 def visit_plan(
     *,
     case: Case,
@@ -373,7 +325,7 @@ def visit_plan(
         case = _lock_case(case)
         policies.require(policies.can_plan(actor, case))
         failures: list[Failure] = []
-        if case.stage not in PLANNABLE_STAGES:
+        if not case_can_move(case, "plan_visit"):
             failures.append(
                 _fail(
                     "WRONG_STAGE",
@@ -435,10 +387,7 @@ def visit_plan(
             visit._history_user = actor  # type: ignore[attr-defined]
             visit.save()
             agent_ids = _set_agents(visit, agent_list, actor)
-            old_stage = case.stage
-            case.plan_visit(at=now)
-            case._history_user = actor  # type: ignore[attr-defined]
-            case.save()
+            moved = case_stage_move(case=case, transition="plan_visit", actor=actor, at=now)
             audit.record(
                 actor=actor,
                 action="visit.planned",
@@ -451,8 +400,7 @@ def visit_plan(
                     "agents": agent_ids,
                     "purpose": purpose,
                     "decision": decision.pk if decision else None,
-                    "from": old_stage,
-                    "to": case.stage,
+                    **moved,
                 },
             )
     if refusal is not None:
@@ -529,7 +477,7 @@ def _approve(
     return visit, None
 
 
-@_refusals_audited("visit.approve")
+@refusals_recorded("visit.approve", object_type="visits.visit")
 def visit_approve(
     *, visit: Visit, actor: User, override_reason: str = "", now: dt.datetime | None = None
 ) -> Visit:
@@ -545,7 +493,7 @@ def visit_approve(
     return visit
 
 
-@_refusals_audited("visit.override")
+@refusals_recorded("visit.override", object_type="visits.visit")
 def visit_override(
     *, visit: Visit, decision: RuleDecision, actor: User, reason: str, now: dt.datetime | None = None
 ) -> Visit:
@@ -580,7 +528,7 @@ def visit_override(
     return visit
 
 
-@_refusals_audited("visit.send_back")
+@refusals_recorded("visit.send_back", object_type="visits.visit")
 @transaction.atomic
 def visit_send_back(*, visit: Visit, actor: User, reason: str, now: dt.datetime | None = None) -> Visit:
     """planned → returned to the planner, with the supervisor's reason."""
@@ -613,7 +561,7 @@ def visit_send_back(*, visit: Visit, actor: User, reason: str, now: dt.datetime 
     return visit
 
 
-@_refusals_audited("visit.resubmit")
+@refusals_recorded("visit.resubmit", object_type="visits.visit")
 def visit_resubmit(
     *,
     visit: Visit,
@@ -695,7 +643,7 @@ def visit_resubmit(
     return visit
 
 
-@_refusals_audited("visit.cancel")
+@refusals_recorded("visit.cancel", object_type="visits.visit")
 @transaction.atomic
 def visit_cancel(*, visit: Visit, actor: User, reason: str, now: dt.datetime | None = None) -> Visit:
     """A live visit is cancelled; the case returns to `verified` when no other visit is in progress."""
@@ -727,11 +675,7 @@ def visit_cancel(*, visit: Visit, actor: User, reason: str, now: dt.datetime | N
         "state": [old_state, visit.state],
         "reason_digest": digest(reason, kind="note"),
     }
-    if case.stage in (Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN) and not _live_visits(case).exists():
-        data["from"] = case.stage
-        case.drop_visit_plan(at=now)
-        case._history_user = actor  # type: ignore[attr-defined]
-        case.save()
-        data["to"] = case.stage
+    if case_can_move(case, "drop_visit_plan") and not _live_visits(case).exists():
+        data |= case_stage_move(case=case, transition="drop_visit_plan", actor=actor, at=now)
     audit.record(actor=actor, action="visit.cancelled", obj=visit, case_id=case.pk, data=data)
     return visit

@@ -17,6 +17,7 @@ from accounts.models import User
 from common.errors import DomainError
 from common.pii import digest
 from compliance import audit
+from compliance.refusals import refusals_recorded
 
 from .. import policies
 from ..models import ALL_LOG_COPY_FIELDS, CORRECTABLE_FIELDS, LogStatus, Visit, VisitLog, VisitState
@@ -30,7 +31,7 @@ from .onsite import (
     _save,
     _submit,
 )
-from .planning import _lock_case, _lock_visit, _refusals_audited
+from .planning import _lock_case, _lock_visit
 
 
 def _submitted(visit: Visit) -> VisitLog:
@@ -40,7 +41,7 @@ def _submitted(visit: Visit) -> VisitLog:
     return log
 
 
-@_refusals_audited("visit.log_accept")
+@refusals_recorded("visit.log_accept", object_type="visits.visit")
 @transaction.atomic
 def visit_log_accept(
     *, visit: Visit, actor: User, comment: str = "", now: dt.datetime | None = None
@@ -72,7 +73,7 @@ def visit_log_accept(
     return log
 
 
-@_refusals_audited("visit.log_return")
+@refusals_recorded("visit.log_return", object_type="visits.visit")
 @transaction.atomic
 def visit_log_return(*, visit: Visit, actor: User, comment: str, now: dt.datetime | None = None) -> VisitLog:
     """completed → returned for correction, with the supervisor's comment; a new draft version is made
@@ -109,7 +110,7 @@ def visit_log_return(*, visit: Visit, actor: User, comment: str, now: dt.datetim
     return draft
 
 
-@_refusals_audited("visit.log_resubmit")
+@refusals_recorded("visit.log_resubmit", object_type="visits.visit")
 def visit_log_resubmit(
     *,
     visit: Visit,

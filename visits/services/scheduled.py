@@ -10,7 +10,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 
-from cases.models import Case, Stage
+from cases.models import Case
+from cases.services.stage import case_can_move, case_stage_move
 from compliance import audit
 
 from .. import selectors
@@ -150,16 +151,14 @@ def visit_plans_expire(*, now: dt.datetime | None = None) -> list[int]:
                 case_id=case.pk,
                 state__in=[VisitState.PLANNED, VisitState.RETURNED, VisitState.APPROVED, VisitState.NOTIFIED],
             ).exists()
-            if not live and case.stage in (Stage.VISIT_PLANNED, Stage.NOTICE_GIVEN):
-                old_stage = case.stage
-                case.drop_visit_plan(at=now)
-                case.save()
+            if not live and case_can_move(case, "drop_visit_plan"):
+                moved = case_stage_move(case=case, transition="drop_visit_plan", actor=None, at=now)
                 audit.record(
                     actor=None,
                     action="case.visit_plan_dropped",
                     obj=case,
                     case_id=case.pk,
-                    data={"from": old_stage, "to": case.stage, "visit": visit.pk, "trigger": "visit.expired"},
+                    data={**moved, "visit": visit.pk, "trigger": "visit.expired"},
                 )
             expired.append(visit.pk)
     return expired

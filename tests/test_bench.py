@@ -47,10 +47,13 @@ def test_the_bench_runs_end_to_end_at_a_tiny_scale(transactional_db, shipped_rul
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
     for line in (
-        "| case list: queries at 100 / 100k cases |",
-        "| case detail: queries at 100 / 100k cases |",
-        "| audit search: queries at 100 / 100k cases |",
-        "| dashboard: queries at 100 / 100k cases |",
+        "| case list: queries at 100 / ",
+        "| case list: its SQL (all statements) vs the minimal SQL (",
+        "| case list: server p50 / p95 (",
+        "| case list of an agent (200 assigned): queries at 100 / ",
+        "| case detail: queries at 100 / ",
+        "| audit search: queries at 100 / ",
+        "| dashboard: queries at 100 / ",
         "| placement import of 150 rows vs COPY |",
         "audit JSONL export of",
         "| audit appends, 8 concurrent writers vs plain INSERTs |",

@@ -220,6 +220,10 @@ class CaseListPage:
         return self.total is not None and self.total > COUNT_CAP
 
     @property
+    def cap(self) -> str:
+        return f"{COUNT_CAP:,}"
+
+    @property
     def last_index(self) -> int:
         return self.first_index + len(self.cases) - 1
 

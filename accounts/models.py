@@ -20,7 +20,7 @@ class Role(models.TextChoices):
 
 
 class Team(models.Model):
-    """A supervisor's team. Its `supervisors_group` holds the object permissions on the team's cases."""
+    """A supervisor's team. Members of its `supervisors_group` see and work the team's cases (cases.visibility)."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=120)

@@ -7,13 +7,22 @@ from typing import Any
 from .models import Role
 
 
+def group_rows(user: Any) -> list[tuple[int, str, int | None]]:
+    """The user's groups as (id, name, the team whose supervisors group it is), read once per request:
+    the roles below and the visibility scopes (cases.visibility) share this one query."""
+    cached = getattr(user, "_fieldledger_groups", None)
+    if cached is None:
+        cached = list(user.groups.values_list("pk", "name", "team__pk"))
+        user._fieldledger_groups = cached
+    return cached
+
+
 def roles_of(user: Any) -> frozenset[str]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_fieldledger_roles", None)
     if cached is None:
-        names = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        cached = frozenset(names)
+        cached = frozenset(name for _pk, name, _team in group_rows(user) if name in Role.values)
         user._fieldledger_roles = cached
     return cached
 

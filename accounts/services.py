@@ -43,7 +43,7 @@ def team_create(*, code: str, name: str, actor: Any) -> Team:
 
 
 def _sync_team_access(user: User) -> None:
-    """Supervisors belong to their team's supervisors group (which holds the team's case permissions)."""
+    """Supervisors belong to their team's supervisors group (the team scope of cases.visibility)."""
     team_groups = Group.objects.filter(team__isnull=False)
     keep = set()
     if user.team_id and user.groups.filter(name=Role.SUPERVISOR).exists():
@@ -52,7 +52,13 @@ def _sync_team_access(user: User) -> None:
         user.groups.remove(group)
     for group_id in keep:
         user.groups.add(group_id)
-    user.__dict__.pop("_fieldledger_roles", None)
+    for cached in (
+        "_fieldledger_roles",
+        "_fieldledger_groups",
+        "_fieldledger_scopes",
+        "_fieldledger_case_access",
+    ):
+        user.__dict__.pop(cached, None)
 
 
 @transaction.atomic

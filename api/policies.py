@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from accounts.models import Role
 from accounts.roles import has_role, is_service
 from cases import policies as case_policies
+from cases import visibility
 from cases.models import Case
 from visits.models import Notice, Visit
 
@@ -58,7 +59,8 @@ def can_retry_deliveries(user: Any) -> bool:
 
 
 def cases_for_key(key: ApiKey) -> QuerySet[Case]:
-    return Case.objects.filter(creditor_id=key.creditor_id)
+    # The creditor scope of the one visibility policy (cases.visibility).
+    return visibility.visible_to_key(key.creditor_id)
 
 
 def visits_for_key(key: ApiKey) -> QuerySet[Visit]:

@@ -1,10 +1,10 @@
 """Who may see and do what on cases. Every view, selector and service asks here.
 
-Object access is held in django-guardian's direct-FK tables: a field agent holds `view_case` and
-`change_case` on each case assigned to them; a team's supervisors group holds them on the team's cases.
-What an actor may *do* is the role's global permission (e.g. `cases.verify_case`) AND the object
-permission `change_case` on that case. Compliance officers hold the global `cases.view_case` (read-only,
-everything). Administrators manage users and creditors and see no cases.
+Who sees a case, and who holds `view_case`/`change_case` on it, is `cases.visibility` (indexed scopes:
+the team's supervisors, the assigned agents, compliance officers, explicit shares); the names below
+(`cases_visible_to`, `can_view`, ...) are its public face. What an actor may *do* is the role's global
+permission (e.g. `cases.verify_case`) AND `change_case` on that case. Compliance officers hold the global
+`cases.view_case` (read-only, everything). Administrators manage users and creditors and see no cases.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from guardian.core import ObjectPermissionChecker
-from guardian.shortcuts import get_objects_for_user
 
 from accounts.roles import is_service
 from common.errors import PermissionRefused
 
+from . import visibility
 from .models import Case
 
 
@@ -27,44 +26,26 @@ def _global(user: Any, perm: str) -> bool:
 
 
 def _object_perm(user: Any, codename: str, case: Case) -> bool:
-    known = getattr(user, "_fieldledger_case_perms", {}).get(case.pk)
-    if known is not None:
-        # Read with the page (cases.selectors.case_page), as guardian would: inactive users hold
-        # nothing, superusers everything.
-        return bool(user.is_active) and (bool(user.is_superuser) or codename in known)
-    checker = getattr(user, "_fieldledger_checker", None)
-    if checker is None:
-        checker = ObjectPermissionChecker(user)
-        user._fieldledger_checker = checker
-    return checker.has_perm(codename, case)
+    return visibility.holds(user, codename, case)
 
 
-def remember_object_perms(user: Any, case: Case, codenames: set[str]) -> None:
-    """The object permissions `user` holds on `case` (their own and their groups'), read by a selector
-    together with the page's other rows: later checks on this case in this request need no query."""
-    if not hasattr(user, "_fieldledger_case_perms"):
-        user._fieldledger_case_perms = {}
-    user._fieldledger_case_perms[case.pk] = frozenset(codenames)
+def remember_object_perms(user: Any, case: Case, codenames: set[str], *, assigned: bool = False) -> None:
+    """The explicit object permissions `user` holds on `case` (their own and their groups') and whether
+    they are assigned, read by a selector together with the page's other rows: later checks on this case
+    in this request need no query."""
+    visibility.remember(user, case, explicit=codenames, assigned=assigned)
 
 
 def sees_all_cases(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        is_service(user) or user.is_superuser or _global(user, "cases.view_case")
-    )
+    return visibility.sees_everything(user)
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Case.objects.none()
-    if sees_all_cases(user):
-        return Case.objects.all()
-    return get_objects_for_user(
-        user, "cases.view_case", klass=Case.objects.all(), with_superuser=False, accept_global_perms=False
-    )
+    return visibility.visible_to(user)
 
 
 def can_view(user: Any, case: Case) -> bool:
-    return sees_all_cases(user) or (user.is_active and _object_perm(user, "view_case", case))
+    return visibility.can_view(user, case)
 
 
 def is_closed(case: Case) -> bool:
@@ -95,6 +76,11 @@ def can_assign(user: Any, case: Case) -> bool:
     return (
         not is_closed(case) and _global(user, "cases.assign_case") and _object_perm(user, "change_case", case)
     )
+
+
+def can_share(user: Any, case: Case) -> bool:
+    """Share a case explicitly (cases.services.case_share): whoever may assign agents on it."""
+    return can_assign(user, case)
 
 
 def can_assign_somewhere(user: Any) -> bool:

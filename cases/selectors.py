@@ -10,7 +10,8 @@ from typing import Any
 
 from django.core import signing
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import get_all_FIELD_transitions  # noqa: F401  (documented helper)
@@ -28,8 +29,6 @@ from .models import (
     CaseAssessment,
     CaseAssignment,
     CaseDocument,
-    CaseGroupObjectPermission,
-    CaseUserObjectPermission,
     Debtor,
     DebtorAddress,
     DebtorPhone,
@@ -138,7 +137,9 @@ def case_list(
     q = q.strip()
     if q:
         qs = qs.filter(
-            Q(debtor__name__icontains=q)
+            # The debtors by name first (the trigram index on PostgreSQL, migration cases/0009), then
+            # their cases by the debtor foreign key.
+            Q(debtor_id__in=Debtor.objects.filter(name__icontains=q).values("pk"))
             | Q(contract_no__iexact=q)
             | Q(external_ref__iexact=q)
             | Q(contract_no__istartswith=q)
@@ -214,6 +215,15 @@ class CaseListPage:
     next: str
 
     @property
+    def capped(self) -> bool:
+        """More than COUNT_CAP cases: shown as "10,000+", not counted further."""
+        return self.total is not None and self.total > COUNT_CAP
+
+    @property
+    def cap(self) -> str:
+        return f"{COUNT_CAP:,}"
+
+    @property
     def last_index(self) -> int:
         return self.first_index + len(self.cases) - 1
 
@@ -251,14 +261,27 @@ def _after(sort: str, key: tuple[Any, ...], *, backwards: bool) -> Q:
     return condition
 
 
+# The list counts its cases exactly up to this many and shows "10,000+" beyond: an exact count of a
+# million visible cases reads a million index entries on every first page (issue 19).
+COUNT_CAP = 10_000
+
+
+def _capped_count(cases: QuerySet[Case]) -> RawSQL:
+    """`SELECT COUNT(*) FROM (the filtered cases LIMIT COUNT_CAP + 1)` as a scalar subquery of the page's
+    own statement (no extra round trip): it stops after COUNT_CAP + 1 rows."""
+    inner = cases.order_by().values("pk")[: COUNT_CAP + 1]
+    sql, params = inner.query.get_compiler(using=inner.db).as_sql()
+    # The inner SQL is compiled by the ORM, every value a parameter.
+    return RawSQL(f"SELECT COUNT(*) FROM ({sql}) capped", params)  # noqa: S608, S611
+
+
 def case_list_page(*, cases: QuerySet[Case], sort: str, cursor: Cursor | None, size: int) -> CaseListPage:
     """One keyset page of `cases` (ordered by `sort`): no OFFSET however deep; one query for the rows
     (with, on the first page, the count as a scalar subquery) and one prefetch."""
     if sort not in SORTS:
         sort = "newest"
     if cursor is None:
-        count = Subquery(cases.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
-        rows = list(cases.annotate(list_total=count)[: size + 1])
+        rows = list(cases.annotate(list_total=_capped_count(cases))[: size + 1])
         total = rows[0].list_total if rows else 0
         has_more, rows = len(rows) > size, rows[:size]
         offset, has_before = 0, False
@@ -286,10 +309,22 @@ def case_list_page(*, cases: QuerySet[Case], sort: str, cursor: Cursor | None, s
     return CaseListPage(cases=rows, total=total, first_index=offset + 1, previous=previous, next=next_)
 
 
+def visible_case(*, user: Any, pk: int, related: tuple[str, ...] = ()) -> Case | None:
+    """One case by its primary key, then `can_view` on that row (cases.visibility): never a scan of the
+    user's visible cases. None when it does not exist or the user may not see it (a 404 either way)."""
+    case = Case.objects.select_related(*related).filter(pk=pk).first()
+    if case is None or not policies.can_view(user, case):
+        return None
+    return case
+
+
 def case_detail(*, user: Any, pk: int) -> Case | None:
+    if visible_case(user=user, pk=pk) is None:
+        return None
     return (
-        policies.cases_visible_to(user)
-        .select_related("debtor", "creditor", "mandate", "supervisor", "team", "debtor__identity_checked_by")
+        Case.objects.select_related(
+            "debtor", "creditor", "mandate", "supervisor", "team", "debtor__identity_checked_by"
+        )
         .prefetch_related(
             "debtor__phones",
             Prefetch("debtor__addresses", queryset=DebtorAddress.objects.select_related("verified_by")),
@@ -317,14 +352,14 @@ TIMELINE_LIMIT = 200
 
 
 def case_page(*, user: Any, pk: int, with_hold: bool, with_agents: bool) -> CasePage | None:
-    """The case page's reads: the case row (visibility and joins) and ONE bundle query for every list
-    the page shows (facts, visits, timeline, complaints, the legal hold, the assignable agents, and this
-    user's object permissions on the case), whatever their length (`common.bundle`)."""
-    case = (
-        policies.cases_visible_to(user)
-        .select_related("debtor", "creditor", "mandate", "supervisor", "team", "debtor__identity_checked_by")
-        .filter(pk=pk)
-        .first()
+    """The case page's reads: the case row by its primary key (with its joins), `can_view` on it (the
+    user's scopes; their assignment and explicit shares on this case by the indexed pairs, kept for the
+    page's later checks), and ONE bundle query for every list the page shows (facts, visits, timeline,
+    complaints, the legal hold, the assignable agents), whatever their length (`common.bundle`)."""
+    case = visible_case(
+        user=user,
+        pk=pk,
+        related=("debtor", "creditor", "mandate", "supervisor", "team", "debtor__identity_checked_by"),
     )
     if case is None:
         return None
@@ -352,26 +387,11 @@ def case_page(*, user: Any, pk: int, with_hold: bool, with_agents: bool) -> Case
         parts["hold"] = bundle.Part(compliance_selectors.active_holds(case.pk), related=("set_by",), limit=1)
     if with_agents:
         parts["agents"] = bundle.Part(assignable_agents(case=case))
-    if getattr(user, "is_authenticated", False) and user.pk:
-        parts["user_perms"] = bundle.Part(
-            CaseUserObjectPermission.objects.filter(user_id=user.pk, content_object_id=case.pk),
-            related=("permission",),
-        )
-        parts["group_perms"] = bundle.Part(
-            CaseGroupObjectPermission.objects.filter(
-                content_object_id=case.pk, group__in=user.groups.all()
-            ).order_by("pk"),
-            related=("permission",),
-        )
     rows = bundle.fetch(parts)
     bundle.attach([debtor], rows["phones"], fk="debtor_id", accessor="phones")
     bundle.attach([debtor], rows["addresses"], fk="debtor_id", accessor="addresses")
     for name in ("documents", "assignments", "assessments", "visits"):
         bundle.attach([case], rows[name], fk="case_id", accessor=name)
-    if "user_perms" in rows:
-        policies.remember_object_perms(
-            user, case, {p.permission.codename for p in [*rows["user_perms"], *rows["group_perms"]]}
-        )
     hold = rows.get("hold") or [None]
     return CasePage(
         case=case,

@@ -1,7 +1,7 @@
 """Who may see a team's dashboard and KPIs, and which cases they cover.
 
 A supervisor sees the teams whose supervisors group they belong to (accounts.Team.supervisors_group),
-and within a team only the cases `cases.policies.cases_visible_to` gives them. An administrator may
+and within a team the cases `cases.visibility` gives them (all of a team they supervise). An administrator may
 pick any team and sees its figures (counts and amounts, no personal data); administrators see no
 cases, so the figures are not links for them. Field agents and compliance officers see no team
 dashboard: 404, as every page of another role's workspace (compliance/policies.py).
@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from accounts.models import Role, Team
 from accounts.roles import has_role
 from cases.models import Case
-from cases.policies import cases_visible_to
+from cases.visibility import team_visible_to
 
 
 def _active(user: Any) -> bool:
@@ -47,7 +47,7 @@ def teams_visible_to(user: Any) -> QuerySet[Team]:
 def team_cases(user: Any, team: Team) -> QuerySet[Case]:
     """The team's cases the user's figures cover: a supervisor's visible ones, all for an administrator."""
     if is_team_supervisor(user):
-        return cases_visible_to(user).filter(team=team)
+        return team_visible_to(user, team)
     if is_team_administrator(user):
         return Case.objects.filter(team=team)
     return Case.objects.none()

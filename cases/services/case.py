@@ -25,7 +25,7 @@ from compliance import audit
 from compliance.refusals import refusals_recorded
 from compliance.rules import check_verification
 
-from .. import policies, selectors
+from .. import policies, selectors, visibility
 from ..models import (
     Case,
     CaseAssessment,
@@ -89,13 +89,10 @@ def _now() -> dt.datetime:
 
 
 def grant_case_access(case: Case) -> None:
-    """Give the case's team supervisors and assigned agents their object permissions."""
-    if case.team_id:
-        for perm in CASE_OBJECT_PERMS:
-            assign_perm(perm, case.team.supervisors_group, case)
-    for agent in case.assigned_agents.all():
-        for perm in CASE_OBJECT_PERMS:
-            assign_perm(perm, agent, case)
+    """Kept for callers: the team's supervisors and the assigned agents see and work a case by its
+    scopes (cases.visibility), so nothing is granted any more. Forgets what the request read about the
+    agents' access to it."""
+    visibility.forget(*case.assigned_agents.all())
 
 
 @refusals_recorded("case.agents_assigned")
@@ -131,8 +128,7 @@ def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Ca
     now = _now()
     for agent_id, assignment in current.items():
         if agent_id not in wanted:
-            for perm in CASE_OBJECT_PERMS:
-                remove_perm(perm, assignment.agent, case)
+            visibility.forget(assignment.agent)
             assignment._history_user = actor
             assignment.delete()
     for agent_id, agent in wanted.items():
@@ -140,14 +136,74 @@ def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Ca
             assignment = CaseAssignment(case=case, agent=agent, assigned_at=now, assigned_by=actor)
             assignment._history_user = actor
             assignment.save()
-            for perm in CASE_OBJECT_PERMS:
-                assign_perm(perm, agent, case)
+            # The assignment is the agent's access (cases.visibility): no object permission is written.
+            visibility.forget(agent)
     audit.record(
         actor=actor,
         action="case.agents_assigned",
         obj=case,
         case_id=case.pk,
         data={"agents": sorted(wanted), "previous": sorted(current)},
+    )
+    return case
+
+
+SHARE_CODENAMES = ("view_case", "change_case")
+
+
+def _share_target(user: User | None, team: Any) -> Any:
+    if (user is None) == (team is None):
+        raise DomainError(
+            [Failure("SHARE_TARGET", _("Share the case with one named user or one team."), "", "user")]
+        )
+    return user if user is not None else team.supervisors_group
+
+
+@refusals_recorded("case.shared")
+@transaction.atomic
+def case_share(
+    *, case: Case, actor: User, user: User | None = None, team: Any = None, change: bool = False
+) -> Case:
+    """An explicit exception to the scopes (cover for an absent agent, an investigation): the case
+    shared with a named user or with another team's supervisors, read-only unless `change`. Stored as
+    django-guardian object permissions, read by their indexed (user|group, permission, object) pair."""
+    case = _lock(case)
+    policies.require(policies.can_share(actor, case))
+    target = _share_target(user, team)
+    codenames = SHARE_CODENAMES if change else SHARE_CODENAMES[:1]
+    for codename in codenames:
+        assign_perm(codename, target, case)
+    visibility.forget(user)
+    audit.record(
+        actor=actor,
+        action="case.shared",
+        obj=case,
+        case_id=case.pk,
+        data={
+            "user": user.pk if user is not None else None,
+            "team": team.pk if team is not None else None,
+            "perms": list(codenames),
+        },
+    )
+    return case
+
+
+@refusals_recorded("case.unshared")
+@transaction.atomic
+def case_unshare(*, case: Case, actor: User, user: User | None = None, team: Any = None) -> Case:
+    """Withdraw an explicit share (both codenames); the scopes are untouched."""
+    case = _lock(case)
+    policies.require(policies.can_share(actor, case))
+    target = _share_target(user, team)
+    for codename in SHARE_CODENAMES:
+        remove_perm(codename, target, case)
+    visibility.forget(user)
+    audit.record(
+        actor=actor,
+        action="case.unshared",
+        obj=case,
+        case_id=case.pk,
+        data={"user": user.pk if user is not None else None, "team": team.pk if team is not None else None},
     )
     return case
 

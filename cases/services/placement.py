@@ -24,13 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import get_objects_for_user
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Role, User
@@ -41,14 +39,12 @@ from compliance import audit
 from compliance.audit import EventSpec
 from compliance.refusals import refusals_recorded
 
-from .. import importing, policies
+from .. import importing, policies, visibility
 from ..importing import PlacementRow, RowError
 from ..models import (
     AddressKind,
     Case,
     CaseAssignment,
-    CaseGroupObjectPermission,
-    CaseUserObjectPermission,
     Creditor,
     Debtor,
     DebtorAddress,
@@ -57,7 +53,6 @@ from ..models import (
     Mandate,
     PlacementImport,
 )
-from .case import CASE_OBJECT_PERMS
 
 CHUNK = 900  # ids per IN (...) query: below SQLite's historic 999-variable limit
 BATCH = 1000  # rows per INSERT
@@ -539,18 +534,8 @@ def _write(*, plan: _Plan, creditor: Creditor, supervisor: User, actor: User) ->
             default_change_reason=HISTORY_REASON,
         )
 
-    # The team's supervisors see and work the new cases (cases.policies); agents are assigned later.
-    group_id = supervisor.team.supervisors_group_id
-    perms = list(Permission.objects.filter(content_type__app_label="cases", codename__in=CASE_OBJECT_PERMS))
-    CaseGroupObjectPermission.objects.bulk_create(
-        (
-            CaseGroupObjectPermission(group_id=group_id, permission=perm, content_object=case)
-            for case in new_cases
-            for perm in perms
-        ),
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
+    # The team's supervisors see and work the new cases by the team scope (cases.visibility): no grant
+    # is written; agents are assigned later.
 
     def events() -> Iterable[EventSpec]:
         for case in new_cases:
@@ -776,13 +761,7 @@ def placement_assign_round_robin(*, cases: Sequence[Case], agents: Sequence[User
         if not actor.is_active or not actor.has_perm("cases.assign_case"):
             raise _assign_refused()
         for chunk in _chunks(ids):
-            allowed = get_objects_for_user(
-                actor,
-                "cases.change_case",
-                klass=Case.objects.filter(pk__in=chunk),
-                with_superuser=False,
-                accept_global_perms=False,
-            ).count()
+            allowed = visibility.holding(actor, "change_case").filter(pk__in=chunk).count()
             if allowed != len(chunk):
                 raise _assign_refused()
     for chunk in _chunks(ids):
@@ -809,16 +788,8 @@ def placement_assign_round_robin(*, cases: Sequence[Case], agents: Sequence[User
         default_user=actor,
         default_change_reason="round-robin assignment",
     )
-    perms = list(Permission.objects.filter(content_type__app_label="cases", codename__in=CASE_OBJECT_PERMS))
-    CaseUserObjectPermission.objects.bulk_create(
-        (
-            CaseUserObjectPermission(user=a.agent, permission=perm, content_object_id=a.case_id)
-            for a in assignments
-            for perm in perms
-        ),
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
+    # The agents see and work their cases by the assignment scope (cases.visibility): no grant written.
+    visibility.forget(*agents)
     audit.record_many(
         EventSpec(
             action="case.agents_assigned",

@@ -476,7 +476,9 @@ def test_round_robin_assignment_writes_assignments_permissions_history_and_event
     count = services.placement_assign_round_robin(cases=cases, agents=[agent, other_agent], actor=supervisor)
     assert count == 5
     assert [a.agent for a in CaseAssignment.objects.order_by("case_id")] == [agent, other_agent] * 2 + [agent]
-    assert CaseUserObjectPermission.objects.count() == 10
+    # The assignment is the agents' access (cases.visibility): no object permission is written.
+    assert CaseUserObjectPermission.objects.count() == 0
+    assert set(policies.cases_visible_to(agent)) == {cases[0], cases[2], cases[4]}
     assert {h.history_user_id for h in CaseAssignment.history.all()} == {supervisor.pk}
     assert actions_since(start) == ["case.agents_assigned"] * 5
     assert AuditEvent.objects.filter(action="case.agents_assigned").first().data == {

@@ -221,9 +221,10 @@ def test_list_query_count_does_not_grow_with_the_cases(
     request, creditor, mandate, team, supervisor, agent, other_agent, role, django_assert_max_num_queries
 ):
     # 12 at most: session, user, user and group permissions (can_import), the agents, supervisors and
-    # teams offered in the filter form (one query), the creditors offered, the user's roles
-    # (navigation), the page of cases with debtor/creditor/supervisor/team joined and the count as a
-    # scalar subquery, one prefetch of assignments with their agents, and the session renewal
+    # teams offered in the filter form (one query), the creditors offered (the creditors table), the
+    # user's groups (their roles for the navigation and their visibility scopes: cases.visibility), the
+    # page of cases with debtor/creditor/supervisor/team joined and the count (capped at COUNT_CAP) as
+    # a scalar subquery, one prefetch of assignments with their agents, and the session renewal
     # (savepoint, update, release).
     make = dict(
         creditor=creditor, mandate=mandate, team=team, supervisor=supervisor, agents=[agent, other_agent]
@@ -237,6 +238,30 @@ def test_list_query_count_does_not_grow_with_the_cases(
     many = _list_queries(client, django_assert_max_num_queries)
 
     assert few == many
+
+
+def test_the_count_stops_at_the_cap_and_says_so(
+    client, creditor, mandate, team, supervisor, agent, monkeypatch
+):
+    from cases import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        CaseFactory(creditor=creditor, mandate=mandate, team=team, supervisor=supervisor, agents=[agent])
+
+    content = signed_in(supervisor).get(reverse("cases:case-list")).content.decode()
+
+    assert "Cases 1–3 of 2+" in content
+
+
+def test_an_exact_count_below_the_cap(client, creditor, mandate, team, supervisor, agent):
+    for _ in range(3):
+        CaseFactory(creditor=creditor, mandate=mandate, team=team, supervisor=supervisor, agents=[agent])
+
+    content = signed_in(supervisor).get(reverse("cases:case-list")).content.decode()
+
+    assert "Cases 1–3 of 3" in content
+    assert "of 3+" not in content
 
 
 # --- the case detail --------------------------------------------------------------------------------

@@ -190,15 +190,14 @@ def test_the_menu_links_the_dashboard_for_supervisors_and_administrators(
     assert link not in get(client, agent, reverse("cases:case-list")).content.decode()
 
 
-def test_cases_the_supervisor_cannot_see_do_not_count(client, supervisor, team, creditor, mandate):
-    """A case of the team granted to nobody (no object permission): cases_visible_to decides."""
+def test_cases_the_supervisor_cannot_see_do_not_count(
+    client, supervisor, team, other_team, creditor, mandate
+):
+    """The team scope decides (cases.visibility): a case of another team is not counted."""
     from cases.models import Case
 
     CaseFactory(creditor=creditor, mandate=mandate, team=team, supervisor=supervisor)
-    hidden = CaseFactory(creditor=creditor, mandate=mandate, team=team, supervisor=supervisor)
-    from guardian.shortcuts import remove_perm
-
-    remove_perm("cases.view_case", team.supervisors_group, hidden)
-    assert Case.objects.filter(team=team).count() == 2
+    CaseFactory(creditor=creditor, mandate=mandate, team=other_team)
+    assert Case.objects.count() == 2
 
     assert get(client, supervisor).context["board"].cases_total == 1

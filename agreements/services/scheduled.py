@@ -49,8 +49,14 @@ logger = logging.getLogger("fieldledger.agreements")
 
 
 def _in_hours(case: Case, pack: object, at: dt.datetime) -> bool:
-    local = at.astimezone(ZoneInfo(case.debtor.time_zone or "Asia/Shanghai")).time()
-    return pack.contact_window_start <= local < pack.contact_window_end  # type: ignore[attr-defined]
+    """Inside the pack's hours in every zone linked to the debtor (cases.zones.debtor_zones)."""
+    from cases.zones import debtor_zones
+
+    zones = debtor_zones(case.debtor) or ("Asia/Shanghai",)
+    return all(
+        pack.contact_window_start <= at.astimezone(ZoneInfo(z)).time() < pack.contact_window_end  # type: ignore[attr-defined]
+        for z in zones
+    )
 
 
 def reminders_send(*, now: dt.datetime | None = None) -> list[int]:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 
-from compliance.models import Complaint, RuleDecision, RulePack
+from cases import debtor_facts, zones
+from compliance.models import RuleDecision, RulePack
 from compliance.rules import AgentFacts, CaseFacts, VisitFacts
 
 from .. import policies
@@ -48,10 +49,9 @@ def agent_facts(agents: Iterable[Any]) -> tuple[AgentFacts, ...]:
 
 
 def debtor_time_zones(case: Any, address: Any) -> tuple[str, ...]:
-    """Every time zone linked to the debtor: the visit address's first, then the debtor's and others'."""
-    zones = [address.time_zone, case.debtor.time_zone]
-    zones += [a.time_zone for a in case.debtor.addresses.all() if a.status == "verified"]
-    return tuple(dict.fromkeys(z for z in zones if z))
+    """Every time zone linked to the debtor: the visit address's first, then every verified address's
+    (the debtor's own zone only while no address has one): cases.zones.debtor_zones."""
+    return zones.debtor_zones(case.debtor, first=address)
 
 
 def counted_visit_times(case: Any, *, exclude_visit_id: int | None = None) -> tuple[dt.datetime, ...]:
@@ -106,8 +106,15 @@ def visit_facts(
     place_consent: bool = False,
     hours_consent: bool = False,
 ) -> VisitFacts:
+    """The visit checks' inputs. The debtor facts (cease-contact and representation covering visits,
+    vulnerability, places marked inconvenient) and the consents come from their records
+    (cases.debtor_facts); `place_consent`/`hours_consent` are kept for the callers' signature and count
+    only when a consent record in force covers the place or the window (a tick alone is not a consent)."""
     debtor = case.debtor
     notice = latest_accepted_notice(visit) if visit is not None and visit.pk else None
+    standing = debtor_facts.standing(debtor.pk, "visit")
+    visit_id = visit.pk if visit is not None and visit.pk else None
+    window = {"debtor_id": debtor.pk, "start": window_start, "end": window_end, "visit_id": visit_id}
     return VisitFacts(
         window_start=window_start,
         window_end=window_end,
@@ -118,14 +125,16 @@ def visit_facts(
         case=CaseFacts(creditor_id=case.creditor_id, product=case.product),
         mandate=case.mandate.facts() if case.mandate_id else None,
         overdue_since=case.overdue_since,
-        place_consent=place_consent,
-        hours_consent=hours_consent,
+        place_consent=address.kind != "home"
+        and debtor_facts.has_consent(kind="place", address_id=address.pk, **window),
+        place_inconvenient=address.pk in standing.inconvenient_address_ids,
+        hours_consent=debtor_facts.has_consent(kind="hours", **window),
         visits_refused=debtor.visits_refused,
-        contact_ceased=debtor.contact_ceased,
-        represented=debtor.represented,
+        contact_ceased=standing.contact_ceased,
+        represented=standing.represented,
         # COMPLIANCE.md DISPUTE_OPEN: "no open dispute or complaint on the debt".
-        dispute_open=debtor.disputed or Complaint.objects.filter(case_id=case.pk, status="open").exists(),
-        vulnerable=debtor.vulnerable,
+        dispute_open=debtor_facts.dispute_open(case.pk),
+        vulnerable=standing.vulnerable,
         counted_visits=counted_visit_times(case, exclude_visit_id=visit.pk if visit is not None else None),
         notice_given_at=notice_reached_at(notice) if notice else None,
         checked_in_agents=checked_in_agents,

@@ -9,7 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from cases import debtor_facts
 from cases.models import Case, DebtorPhone, Stage
+from cases.zones import debtor_zones
 from common.errors import DomainError, Failure
 from common.pii import digest, phone_digest
 from compliance import audit
@@ -52,7 +54,8 @@ def contact_record(
     _require(can_record_contact(actor, case))
     debtor = case.debtor
     # The pure checks read only the flags; the full visit facts (window, agents) do not apply here.
-    flags = _Flags(contact_ceased=debtor.contact_ceased, represented=debtor.represented)
+    standing = debtor_facts.standing(debtor.pk, channel)  # the facts covering this channel
+    flags = _Flags(contact_ceased=standing.contact_ceased, represented=standing.represented)
     failures = [f for code in ("CEASE_CONTACT", "REPRESENTED") for f in CHECKS[code](flags, None, now)]  # type: ignore[arg-type]
     if channel not in Channel.values:
         failures.append(Failure("CHANNEL_INVALID", _("Choose a channel."), SOURCE_PROCEDURE, "channel"))
@@ -121,11 +124,7 @@ def _phone_warnings(
             at__lte=at,
         )
     )
-    zones = tuple(
-        dict.fromkeys(
-            [case.debtor.time_zone, *(a.time_zone for a in case.debtor.addresses.filter(status="verified"))]
-        )
-    )
+    zones = debtor_zones(case.debtor)  # every zone linked to the debtor
     return check_phone_call(
         at=at, result=result, phone_digest=phone_ref, earlier=earlier, time_zones=zones, limits=limits
     )

@@ -19,11 +19,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cases import debtor_facts
 from cases.models import Case, DebtorPhone, Stage, VerificationStatus
 from common.errors import DomainError, Failure, PermissionRefused
 from common.pii import digest, phone_digest
 from compliance import audit, decisions
-from compliance.models import Complaint
 
 from .. import notice_texts, selectors, sms
 from ..models import (
@@ -385,16 +385,14 @@ def _send_withdrawn_because(notice: Notice) -> str:
     visit = notice.visit
     if visit.state not in (VisitState.APPROVED, VisitState.NOTIFIED):
         return f"visit_{visit.state}"
-    debtor = visit.case.debtor
+    visit_standing = debtor_facts.standing(visit.case.debtor_id, "visit")
+    channel_standing = debtor_facts.standing(visit.case.debtor_id, notice.channel)
     reasons = []
-    if debtor.contact_ceased:
+    if visit_standing.contact_ceased or channel_standing.contact_ceased:
         reasons.append("CEASE_CONTACT")
-    if debtor.represented:
+    if visit_standing.represented or channel_standing.represented:
         reasons.append("REPRESENTED")
-    if (
-        debtor.disputed
-        or Complaint.objects.filter(case_id=visit.case_id, status=Complaint.Status.OPEN).exists()
-    ):
+    if debtor_facts.dispute_open(visit.case_id):
         reasons.append("DISPUTE_OPEN")
     return ",".join(reasons)
 

@@ -67,6 +67,7 @@ urlpatterns = [
     path("cases/<int:pk>/consents/", facts.CaseConsents.as_view(), name="case-consents"),
     path("consents/<int:pk>/withdraw/", facts.ConsentWithdraw.as_view(), name="consent-withdraw"),
     path("addresses/<int:pk>/time-zone/", facts.AddressTimeZone.as_view(), name="address-time-zone"),
+    path("cases/<int:pk>/debtor-finances/", facts.CaseDebtorFinances.as_view(), name="case-debtor-finances"),
     # --- users: visits and notices ---------------------------------------------------------------
     path("visits/", visits.VisitList.as_view(), name="visit-list"),
     path("visits/<int:pk>/", visits.VisitDetail.as_view(), name="visit-detail"),

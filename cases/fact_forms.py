@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.money import Currency
+
 from .fact_models import (
     ConsentKind,
     ConsentMethod,
@@ -17,6 +19,7 @@ from .fact_models import (
     ReportedBy,
     VulnerabilityCategory,
 )
+from .models import FactSource
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -127,3 +130,16 @@ class ConsentForm(_AddressChoice):
 
 class LiftForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FinancesForm(forms.Form):
+    occupation = forms.CharField(label=_("Occupation"), max_length=200, required=False)
+    employer = forms.CharField(label=_("Employer"), max_length=200, required=False)
+    monthly_income = forms.DecimalField(
+        label=_("Monthly income"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    income_currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial="CNY")
+    assets = forms.CharField(
+        label=_("Assets"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=FactSource.choices)

@@ -55,6 +55,17 @@ def facts_context(user: Any, case: Case, facts: list[Any], consents: list[Any]) 
         else [],
         "consent_form": fact_forms.ConsentForm(addresses=addresses) if can_record else None,
         "lift_form": fact_forms.LiftForm(),
+        "finances_form": fact_forms.FinancesForm(
+            initial={
+                "occupation": case.debtor.occupation,
+                "employer": case.debtor.employer,
+                "monthly_income": case.debtor.monthly_income,
+                "income_currency": case.debtor.income_currency,
+                "assets": case.debtor.assets,
+            }
+        )
+        if policies.can_work_on(user, case)
+        else None,
     }
 
 
@@ -123,6 +134,21 @@ def case_consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> Htt
             case=case, actor=request.user, consent_id=consent_id, reason=form.cleaned_data["reason"]
         )
         messages.success(request, _("The withdrawal of the consent is recorded."))
+    except DomainError as error:
+        report_refusal(request, error)
+    return _back(case, "facts")
+
+
+@require_POST
+def case_finances(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    form = fact_forms.FinancesForm(request.POST)
+    if not form.is_valid():
+        report_form_errors(request, form)
+        return _back(case, "facts")
+    try:
+        services.debtor_finances_record(case=case, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("The debtor's work and means are recorded."))
     except DomainError as error:
         report_refusal(request, error)
     return _back(case, "facts")

@@ -37,6 +37,7 @@ urlpatterns = [
     path("<int:pk>/facts/<str:kind>/", fact_views.case_fact_add, name="case-fact-add"),
     path("<int:pk>/facts/<int:fact_id>/lift/", fact_views.case_fact_lift, name="case-fact-lift"),
     path("<int:pk>/consents/", fact_views.case_consent_add, name="case-consent-add"),
+    path("<int:pk>/finances/", fact_views.case_finances, name="case-finances"),
     path(
         "<int:pk>/consents/<int:consent_id>/withdraw/",
         fact_views.case_consent_withdraw,

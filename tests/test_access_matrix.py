@@ -87,6 +87,15 @@ SPECS: dict[str, Spec] = {
         action=True,
     ),
     "cases:case-consent-withdraw": Spec(data=lambda w: {"reason": "Withdrawn by phone."}, action=True),
+    "cases:case-finances": Spec(
+        data=lambda w: {
+            "occupation": "Driver",
+            "monthly_income": "5000",
+            "income_currency": "CNY",
+            "source": "debtor",
+        },
+        writes=True,
+    ),
     "cases:case-document-add": Spec(
         data=lambda w: {"kind": "contract", "file": SimpleUploadedFile("c.pdf", PDF_BYTES)}, writes=True
     ),
@@ -231,6 +240,7 @@ def snapshot(world: dict[str, Any]) -> tuple:
         sorted(DebtorAddress.objects.filter(debtor=case.debtor).values_list("pk", "status", "time_zone")),
         sorted(DebtorFact.objects.filter(debtor=case.debtor).values_list("pk", "lifted_at")),
         sorted(Consent.objects.filter(debtor=case.debtor).values_list("pk", "withdrawn_at")),
+        (case.debtor.occupation, case.debtor.monthly_income),
         CaseDocument.objects.filter(case=case).count(),
         case.assessments.count(),
         sorted(CaseAssignment.objects.filter(case=case).values_list("agent", flat=True)),

@@ -19,7 +19,8 @@ from cases.fact_models import (
     ReportedBy,
     VulnerabilityCategory,
 )
-from cases.models import TimeZoneSource
+from cases.models import FactSource, TimeZoneSource
+from common.money import Currency
 from common.pii import mask_middle
 
 from .common import AwareDateTimeField, PersonRefSerializer, UtcDateTimeField
@@ -119,3 +120,14 @@ class ConsentInputSerializer(serializers.Serializer):
 class AddressTimeZoneInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=[TimeZoneSource.AGENT, TimeZoneSource.COORDINATES])
     time_zone = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+
+
+class FinancesInputSerializer(serializers.Serializer):
+    occupation = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    employer = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    monthly_income = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    income_currency = serializers.ChoiceField(choices=Currency.choices, default="CNY")
+    assets = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    source = serializers.ChoiceField(choices=FactSource.choices)

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from cases import policies as case_policies
+from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.fact_models import Consent, DebtorFact
 from cases.models import DebtorAddress
@@ -18,8 +19,9 @@ from ..serializers.facts import (
     ConsentSerializer,
     DebtorFactInputSerializer,
     DebtorFactSerializer,
+    FinancesInputSerializer,
 )
-from ..serializers.user import AddressSerializer, ReasonInputSerializer
+from ..serializers.user import AddressSerializer, CaseDetailSerializer, ReasonInputSerializer
 from .base import Act, Read, UserAction, UserView
 
 
@@ -122,3 +124,16 @@ class AddressTimeZone(UserAction):
         return case_services.address_time_zone_set(
             case=case, address_id=address.pk, actor=self.request.user, **data
         )
+
+
+class CaseDebtorFinances(UserAction):
+    """Record the debtor's occupation, employer, monthly income (with its currency), assets and where
+    they come from; answered with the case (the values themselves are shown on the case page only)."""
+
+    visible = staticmethod(_visible_cases)
+    input_serializer = FinancesInputSerializer
+    output_serializer = CaseDetailSerializer
+
+    def perform(self, case: Any, data: dict[str, Any]) -> Any:
+        case_services.debtor_finances_record(case=case, actor=self.request.user, **data)
+        return case_selectors.case_detail(user=self.request.user, pk=case.pk) or case

@@ -22,7 +22,13 @@ from .case import (
     pii_reveal,
 )
 from .disputes import complaint_record, complaint_resolve, dispute_open, dispute_resolve
-from .facts import consent_record, consent_withdraw, debtor_fact_lift, debtor_fact_record
+from .facts import (
+    consent_record,
+    consent_withdraw,
+    debtor_fact_lift,
+    debtor_fact_record,
+    debtor_finances_record,
+)
 from .placement import (
     ImportReport,
     placement_assign_round_robin,
@@ -52,6 +58,7 @@ __all__ = [
     "consent_withdraw",
     "debtor_fact_lift",
     "debtor_fact_record",
+    "debtor_finances_record",
     "dispute_open",
     "dispute_resolve",
     "document_add",

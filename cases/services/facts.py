@@ -7,12 +7,13 @@ in force, and appends its audit event, in one transaction. A refusal is recorded
 lawyer's name or contact, the vulnerability's note or the consent giver's name in plain text.
 
 Audit events: `debtor.fact_recorded`, `debtor.fact_lifted`, `debtor.consent_recorded`,
-`debtor.consent_withdrawn` (+ `case.document_added` when evidence is uploaded with the record).
+`debtor.consent_withdrawn`, `debtor.finances_recorded` (+ `case.document_added` when evidence is uploaded with the record).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from common.errors import DomainError, Failure
+from common.money import Currency
 from common.pii import digest
 from compliance import audit
 
@@ -36,7 +38,7 @@ from ..fact_models import (
     ReportedBy,
     VulnerabilityCategory,
 )
-from ..models import Case, CaseDocument, DebtorAddress, DocumentKind
+from ..models import Case, CaseDocument, Debtor, DebtorAddress, DocumentKind, FactSource
 from .case import _full_clean, _lock, document_add, refusals_audited
 
 MIN_REASON = 10
@@ -387,3 +389,54 @@ def consent_withdraw(*, case: Case, actor: User, consent_id: int, reason: str) -
         data={"kind": consent.kind, "reason_digest": digest(consent.withdraw_reason, kind="note")},
     )
     return consent
+
+
+@refusals_audited("debtor.finances_recorded")
+@transaction.atomic
+def debtor_finances_record(
+    *,
+    case: Case,
+    actor: User,
+    occupation: str,
+    employer: str,
+    monthly_income: Decimal | None,
+    income_currency: str,
+    assets: str,
+    source: str,
+) -> Debtor:
+    """Record what is known of the debtor's work and means (occupation, employer, monthly income with
+    its currency, assets) and where it comes from; the agreement form pre-fills the income from it.
+    The audit event names the fields changed and the source, never the values."""
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    problems = []
+    if source not in FactSource.values:
+        problems.append(_missing("source", _("Say where this information comes from.")))
+    if monthly_income is not None and monthly_income < 0:
+        problems.append(_invalid("monthly_income", _("The income cannot be negative.")))
+    if income_currency not in Currency.values:
+        problems.append(_invalid("income_currency", _("Choose the currency of the income.")))
+    if problems:
+        raise DomainError(problems)
+    debtor = case.debtor
+    values = {
+        "occupation": (occupation or "").strip(),
+        "employer": (employer or "").strip(),
+        "monthly_income": monthly_income,
+        "income_currency": income_currency,
+        "assets": (assets or "").strip(),
+    }
+    changed = sorted(name for name, value in values.items() if getattr(debtor, name) != value)
+    for name, value in values.items():
+        setattr(debtor, name, value)
+    _full_clean(debtor)
+    debtor._history_user = actor
+    debtor.save(update_fields=[*values, "updated_at"])
+    audit.record(
+        actor=actor,
+        action="debtor.finances_recorded",
+        obj=debtor,
+        case_id=case.pk,
+        data={"fields": changed, "source": source},
+    )
+    return debtor

@@ -5,6 +5,7 @@ the API, then the refused action (no direct model write anywhere)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -406,3 +407,46 @@ def test_another_team_gets_404_on_the_fact_endpoints(plan, request, role):
     api = user_client(user)
     assert api.get(reverse("api:case-debtor-facts", args=[plan["case"].pk])).status_code == 404
     assert api.post(reverse("api:debtor-fact-lift", args=[fact.pk]), {"reason": "x" * 20}).status_code == 404
+
+
+# --- work and means: the agreement form's income pre-fill reads the recorded value -------------------
+
+
+def test_work_and_means_from_the_case_page_prefill_the_agreement_income(verified_case, agent):
+    client = signed_in(agent)
+    seq = audit_head()
+    response = client.post(
+        reverse("cases:case-finances", args=[verified_case.pk]),
+        {
+            "occupation": "Driver",
+            "employer": "Shanghai Taxi Co.",
+            "monthly_income": "5200.00",
+            "income_currency": "CNY",
+            "assets": "A 2019 car",
+            "source": "debtor",
+        },
+    )
+    assert response.status_code == 302
+
+    assert audit_actions_since(seq) == ["debtor.finances_recorded"]
+    event = audit_events_since(seq)[0]
+    assert event.data["fields"] == ["assets", "employer", "monthly_income", "occupation"]
+    assert "5200" not in str(event.data)
+    form = client.get(reverse("agreements:agreement-new", args=[verified_case.pk])).context["form"]
+    assert form.initial["stated_income"] == Decimal("5200.00")
+
+
+def test_work_and_means_through_the_api_and_their_refusals(verified_case, agent, compliance_officer):
+    url = reverse("api:case-debtor-finances", args=[verified_case.pk])
+    body = {"occupation": "Teacher", "monthly_income": "-1", "income_currency": "CNY", "source": "debtor"}
+    refused = user_client(agent).post(url, body, format="json")
+    assert refused.status_code == 409
+    assert [(e["code"], e["field"]) for e in refused.json()["errors"]] == [
+        ("INVALID_INPUT", "monthly_income")
+    ]
+    assert user_client(compliance_officer).post(url, {**body, "monthly_income": "1"}).status_code == 403
+
+    answer = user_client(agent).post(url, {**body, "monthly_income": "8000.50"}, format="json")
+
+    assert answer.status_code == 200
+    assert Debtor.objects.get(pk=verified_case.debtor_id).monthly_income == Decimal("8000.50")

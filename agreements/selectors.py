@@ -94,9 +94,9 @@ def agreement_facts(
     debtor_requested: bool,
     today: dt.date,
 ) -> AgreementFacts:
-    from compliance.models import Complaint
+    from cases import debtor_facts
 
-    debtor = case.debtor
+    debtor = case.debtor  # its contact_ceased/represented: the facts in force covering all contact
     return AgreementFacts(
         instalments=tuple(instalments),
         frequency=frequency,
@@ -104,7 +104,7 @@ def agreement_facts(
         stated_income=stated_income,
         stated_expenses=stated_expenses,
         debtor_requested=debtor_requested,
-        dispute_open=debtor.disputed or Complaint.objects.filter(case_id=case.pk, status="open").exists(),
+        dispute_open=debtor_facts.dispute_open(case.pk),
         contact_ceased=debtor.contact_ceased,
         represented=debtor.represented,
         overdue_since=case.overdue_since,

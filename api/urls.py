@@ -3,6 +3,8 @@
 auth/…                        a user's token: obtain, logout, me
 creditor/…                    a creditor's API key: placements, its cases, their visits and audit
 cases/…, visits/…, notices/…  a user's token: what the user sees and does in the UI
+cases/<id>/debtor-facts/, debtor-facts/…, cases/<id>/consents/, consents/…
+                              a user's token: debtor facts and consents (the case page's section)
 
 visits/<id>/check-in/ … complete/  a user's token: on site (check-in, the log step by step, review)
 cases/<id>/agreements/, agreements/…, cases/<id>/payments/, cases/<id>/follow-ups/, follow-ups/…
@@ -12,7 +14,7 @@ cases/<id>/agreements/, agreements/…, cases/<id>/payments/, cases/<id>/follow-
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import agreements, auth, cases, creditor, limitation, onsite, reviews, visits
+from .views import agreements, auth, cases, creditor, facts, limitation, onsite, reviews, visits
 from .views.misc import not_found
 
 app_name = "api"
@@ -59,6 +61,13 @@ urlpatterns = [
     path("cases/<int:pk>/visits/", cases.CaseVisits.as_view(), name="case-visits"),
     path("cases/<int:pk>/contacts/", cases.CaseContacts.as_view(), name="case-contacts"),
     path("cases/<int:pk>/resume-visits/", cases.CaseResumeVisits.as_view(), name="case-resume-visits"),
+    # --- users: debtor facts and consents ---------------------------------------------------------
+    path("cases/<int:pk>/debtor-facts/", facts.CaseDebtorFacts.as_view(), name="case-debtor-facts"),
+    path("debtor-facts/<int:pk>/lift/", facts.DebtorFactLift.as_view(), name="debtor-fact-lift"),
+    path("cases/<int:pk>/consents/", facts.CaseConsents.as_view(), name="case-consents"),
+    path("consents/<int:pk>/withdraw/", facts.ConsentWithdraw.as_view(), name="consent-withdraw"),
+    path("addresses/<int:pk>/time-zone/", facts.AddressTimeZone.as_view(), name="address-time-zone"),
+    path("cases/<int:pk>/debtor-finances/", facts.CaseDebtorFinances.as_view(), name="case-debtor-finances"),
     # --- users: visits and notices ---------------------------------------------------------------
     path("visits/", visits.VisitList.as_view(), name="visit-list"),
     path("visits/<int:pk>/", visits.VisitDetail.as_view(), name="visit-detail"),

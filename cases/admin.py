@@ -81,7 +81,6 @@ class DebtorAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         "contact_ceased",
         "represented",
         "vulnerable",
-        "disputed",
     )
     readonly_fields = fields
     inlines = [DebtorPhoneInline, DebtorAddressInline]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from common.money import Currency
 from common.pii import normalize_phone, phone_digest
 
-from .models import AddressKind, Debtor, DocumentKind, FactSource, Level, Stage
+from .models import AddressKind, Debtor, DocumentKind, FactSource, Level, Stage, TimeZoneSource
 from .selectors import SORTS
 
 MAX_BULK_CASES = 500
@@ -102,7 +102,11 @@ class CaseFilterForm(forms.Form):
         label=_("Debtor flags (all of)"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[(name, Debtor._meta.get_field(name).verbose_name) for name in Debtor.FLAG_FIELDS],
+        choices=[
+            *((name, Debtor._meta.get_field(name).verbose_name) for name in Debtor.FLAG_FIELDS),
+            # Not a debtor field: an open dispute or complaint on the case (its one source of truth).
+            ("disputed", _("Open dispute or complaint")),
+        ],
     )
     currency = forms.ChoiceField(
         label=_("Currency"), required=False, choices=[("", _("Any")), *Currency.choices]
@@ -343,7 +347,11 @@ class AddressForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=AddressKind.choices)
     text = forms.CharField(label=_("Address"), max_length=400)
     time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES], initial="Asia/Shanghai"
+        label=_("Time zone"),
+        choices=[("", _("Derive it from the coordinates")), *((z, z) for z in TIME_ZONES)],
+        initial="Asia/Shanghai",
+        required=False,
+        help_text=_("Every check judges the hours in each address's zone."),
     )
     source = forms.ChoiceField(label=_("Source"), choices=FactSource.choices)
     latitude = forms.DecimalField(
@@ -356,6 +364,19 @@ class AddressForm(forms.Form):
     )
     longitude = forms.DecimalField(
         label=_("Longitude"), required=False, min_value=-180, max_value=180, decimal_places=6
+    )
+
+
+class AddressTimeZoneForm(forms.Form):
+    source = forms.ChoiceField(
+        label=_("Time zone from"),
+        choices=[
+            (TimeZoneSource.AGENT, _("The zone chosen here")),
+            (TimeZoneSource.COORDINATES, _("The coordinates")),
+        ],
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), required=False, choices=[("", "—"), *((z, z) for z in TIME_ZONES)]
     )
 
 

@@ -161,11 +161,13 @@ class Debtor(TimeStampedModel):
     )
     assets = models.TextField(_("assets"), blank=True)
     # Flags in force; later stages' rules read them (VISIT_REFUSED, CEASE_CONTACT, REPRESENTED, ...).
+    # contact_ceased/represented/vulnerable are a cache of the `DebtorFact` rows in force (scope "all"
+    # for the first two), rewritten only by cases/services/facts.py in the same transaction. A dispute
+    # has no flag: the open complaints and disputes of the case are its one source of truth.
     visits_refused = models.BooleanField(_("visits refused"), default=False)
     contact_ceased = models.BooleanField(_("contact ceased"), default=False)
     represented = models.BooleanField(_("represented by a lawyer"), default=False)
     vulnerable = models.BooleanField(_("vulnerable"), default=False)
-    disputed = models.BooleanField(_("disputed"), default=False)
     history = HistoricalRecords(excluded_fields=["id_digest"])
 
     class Meta:
@@ -187,7 +189,7 @@ class Debtor(TimeStampedModel):
     def identity_checked(self) -> bool:
         return self.identity_checked_at is not None
 
-    FLAG_FIELDS = ("visits_refused", "contact_ceased", "represented", "vulnerable", "disputed")
+    FLAG_FIELDS = ("visits_refused", "contact_ceased", "represented", "vulnerable")
 
     def active_flags(self) -> list[str]:
         """The flags in force, as their (translated) labels."""
@@ -242,6 +244,12 @@ class AddressKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class TimeZoneSource(models.TextChoices):
+    IMPORTED = "imported", _("As placed by the creditor")
+    AGENT = "agent", _("Picked by a user")
+    COORDINATES = "coordinates", _("Derived from the coordinates")
+
+
 class DebtorAddress(TimeStampedModel):
     debtor = models.ForeignKey(
         Debtor, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("debtor")
@@ -249,6 +257,11 @@ class DebtorAddress(TimeStampedModel):
     kind = models.CharField(_("type"), max_length=8, choices=AddressKind.choices)
     text = models.CharField(_("address"), max_length=400)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    # Where the zone came from: picked by a user, derived from the coordinates (timezonefinder), or as
+    # the placement file / creditor gave it. Changed only by cases.services.address_time_zone_set.
+    time_zone_source = models.CharField(
+        _("time zone from"), max_length=16, choices=TimeZoneSource.choices, default=TimeZoneSource.IMPORTED
+    )
     status = models.CharField(
         _("verification status"),
         max_length=16,
@@ -541,6 +554,8 @@ class DocumentKind(models.TextChoices):
     ID_COPY = "id_copy", _("Copy of the identity document")
     REPAYMENT_RECORDS = "repayment_records", _("Repayment records")
     STATEMENT = "statement", _("Statement")
+    DEBTOR_LETTER = "debtor_letter", _("Debtor's letter or request")
+    CONSENT = "consent", _("Record of a consent")
     OTHER = "other", _("Other")
 
 
@@ -657,3 +672,7 @@ class SavedFilter(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Debtor facts and consents (their own module; registered with this app by this import).
+from .fact_models import Consent, DebtorFact  # noqa: E402, F401

@@ -157,3 +157,20 @@ def dossier_profiles(user: Any, case: Case) -> tuple[str, ...]:
 def can_export_dossier(user: Any, case: Case, profile: str | None = None) -> bool:
     profiles = dossier_profiles(user, case)
     return bool(profiles) and (profile is None or profile in profiles)
+
+
+# --- debtor facts and consents (cases/services/facts.py) --------------------------------------------
+
+
+def can_record_debtor_fact(user: Any, case: Case) -> bool:
+    """Record a debtor fact or consent (or a consent's withdrawal) on an open case: whoever may record a
+    complaint on it (its supervisors and agents, compliance officers): a cease-contact letter or a
+    lawyer's call may reach any of them."""
+    return not is_closed(case) and can_record_complaint(user, case)
+
+
+def can_lift_debtor_fact(user: Any, case: Case) -> bool:
+    """Lift a fact after review: a supervisor of the case's team or a compliance officer."""
+    if is_service(user):
+        return True
+    return not is_closed(case) and (is_team_supervisor(user, case) or can_resolve_complaint(user, case))

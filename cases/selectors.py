@@ -20,10 +20,11 @@ from accounts.models import Role, User
 from common import bundle
 from common.errors import Failure
 from compliance import selectors as compliance_selectors
-from compliance.models import AuditEvent
+from compliance.models import AuditEvent, Complaint
 from compliance.rules import CaseFacts, VerificationFacts, check_verification
 
 from . import policies
+from .fact_models import Consent, DebtorFact
 from .models import (
     Case,
     CaseAssessment,
@@ -116,6 +117,8 @@ def case_list(
     for flag in flags:
         if flag in FLAG_FIELDS:
             qs = qs.filter(**{f"debtor__{flag}": True})
+        elif flag == "disputed":  # the open complaints and disputes are the one source of truth
+            qs = qs.filter(Exists(Complaint.objects.filter(case_id=OuterRef("pk"), status="open")))
     if next_action in NEXT_ACTION_CHOICES:
         # The follow-up plans (agreements.FollowUp) through the reverse relation: cases does not import
         # the later stages' apps. "open" is agreements.models.FollowUpStatus.OPEN.
@@ -346,9 +349,12 @@ class CasePage:
     complaints: list[Any]
     legal_hold: Any | None
     assignable_agents: list[User] | None
+    debtor_facts: list[Any] = ()  # type: ignore[assignment]  # cases.fact_models.DebtorFact, newest first
+    consents: list[Any] = ()  # type: ignore[assignment]  # cases.fact_models.Consent, newest first
 
 
 TIMELINE_LIMIT = 200
+FACTS_LIMIT = 100  # debtor facts and consents shown (both newest first; lifted ones stay listed)
 
 
 def case_page(*, user: Any, pk: int, with_hold: bool, with_agents: bool) -> CasePage | None:
@@ -382,6 +388,16 @@ def case_page(*, user: Any, pk: int, with_hold: bool, with_agents: bool) -> Case
             User.objects.filter(pk__in=events.filter(actor_user_id__isnull=False).values("actor_user_id"))
         ),
         "complaints": bundle.Part(compliance_selectors.complaints_of_case_queryset(case.pk)),
+        "debtor_facts": bundle.Part(
+            DebtorFact.objects.filter(debtor_id=debtor.pk),
+            related=("recorded_by", "lifted_by", "document", "address"),
+            limit=FACTS_LIMIT,
+        ),
+        "consents": bundle.Part(
+            Consent.objects.filter(debtor_id=debtor.pk),
+            related=("recorded_by", "withdrawn_by", "document", "address"),
+            limit=FACTS_LIMIT,
+        ),
     }
     if with_hold:
         parts["hold"] = bundle.Part(compliance_selectors.active_holds(case.pk), related=("set_by",), limit=1)
@@ -399,6 +415,8 @@ def case_page(*, user: Any, pk: int, with_hold: bool, with_agents: bool) -> Case
         complaints=rows["complaints"],
         legal_hold=hold[0],
         assignable_agents=rows.get("agents"),
+        debtor_facts=rows["debtor_facts"],
+        consents=rows["consents"],
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import complaint_views, import_views, views, worklist_views
+from . import complaint_views, fact_views, import_views, views, worklist_views
 
 app_name = "cases"
 
@@ -22,6 +22,11 @@ urlpatterns = [
         "<int:pk>/addresses/<int:address_id>/verify/", views.case_address_verify, name="case-address-verify"
     ),
     path(
+        "<int:pk>/addresses/<int:address_id>/time-zone/",
+        views.case_address_time_zone,
+        name="case-address-time-zone",
+    ),
+    path(
         "<int:pk>/addresses/<int:address_id>/invalidate/",
         views.case_address_invalidate,
         name="case-address-invalidate",
@@ -29,6 +34,15 @@ urlpatterns = [
     path("<int:pk>/documents/", views.case_document_add, name="case-document-add"),
     path("<int:pk>/documents/<int:doc_id>/", views.case_document_download, name="case-document-download"),
     path("<int:pk>/assessment/", views.case_assessment, name="case-assessment"),
+    path("<int:pk>/facts/<str:kind>/", fact_views.case_fact_add, name="case-fact-add"),
+    path("<int:pk>/facts/<int:fact_id>/lift/", fact_views.case_fact_lift, name="case-fact-lift"),
+    path("<int:pk>/consents/", fact_views.case_consent_add, name="case-consent-add"),
+    path("<int:pk>/finances/", fact_views.case_finances, name="case-finances"),
+    path(
+        "<int:pk>/consents/<int:consent_id>/withdraw/",
+        fact_views.case_consent_withdraw,
+        name="case-consent-withdraw",
+    ),
     path("<int:pk>/reveal/<str:field>/", views.case_reveal, name="case-reveal"),
     path("<int:pk>/complaints/new/", complaint_views.case_complaint_add, name="case-complaint-add"),
     path("<int:pk>/dossier/", complaint_views.case_dossier, name="case-dossier"),

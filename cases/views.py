@@ -140,12 +140,22 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "revoke_form": forms.RevokeForm(),
             "address_form": forms.AddressForm(),
             "address_verify_form": forms.AddressVerifyForm(),
+            "address_zone_form": forms.AddressTimeZoneForm(),
             "document_form": forms.DocumentForm(),
             "assessment_form": forms.AssessmentForm(),
             "unverify_form": forms.UnverifyForm(),
             **_compliance_context(user, case, page),
+            **_facts_context(user, case, page),
         },
     )
+
+
+def _facts_context(user: Any, case: Case, page: selectors.CasePage) -> dict[str, Any]:
+    from .fact_views import facts_context  # the section's own module (it imports this one)
+
+    context = facts_context(user, case, list(page.debtor_facts), list(page.consents))
+    context["open_complaints"] = any(c.is_open for c in page.complaints)
+    return context
 
 
 def _compliance_context(user: Any, case: Case, page: selectors.CasePage) -> dict[str, Any]:
@@ -276,6 +286,23 @@ def case_address_verify(request: HttpRequest, pk: int, address_id: int) -> HttpR
             case=case, address_id=address_id, actor=request.user, source=form.cleaned_data["source"]
         )
         messages.success(request, _("Address verified."))
+    except DomainError as error:
+        _report(request, error)
+    return _back(case, "addresses")
+
+
+@require_POST
+def case_address_time_zone(request: HttpRequest, pk: int, address_id: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    form = forms.AddressTimeZoneForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(case, "addresses")
+    try:
+        services.address_time_zone_set(
+            case=case, address_id=address_id, actor=request.user, **form.cleaned_data
+        )
+        messages.success(request, _("Time zone changed."))
     except DomainError as error:
         _report(request, error)
     return _back(case, "addresses")

@@ -6,6 +6,7 @@ until it is described in SPECS (which object its ids name, what to post, whether
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,15 @@ from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from cases import services
-from cases.models import Case, CaseAssignment, CaseDocument, DebtorAddress, PlacementImport
+from cases.models import (
+    Case,
+    CaseAssignment,
+    CaseDocument,
+    Consent,
+    DebtorAddress,
+    DebtorFact,
+    PlacementImport,
+)
 from compliance.models import AuditEvent, Complaint
 from tests.factories import PDF_BYTES, audit_head, make_verifiable
 from tests.fixtures.placement import csv_bytes, valid_row
@@ -36,6 +45,7 @@ class Spec:
     obj: str = "case"  # what `pk` names
     read_by_post: bool = False  # a read that answers a POST only (it records an access)
     audience: tuple[str, ...] = ("supervisor", "agent", "compliance_officer")  # who may read it
+    action: bool = False  # a POST-only action open to the audience (tests/visits/test_debtor_facts.py)
 
 
 SPECS: dict[str, Spec] = {
@@ -56,6 +66,36 @@ SPECS: dict[str, Spec] = {
     ),
     "cases:case-address-verify": Spec(data=lambda w: {"source": "field"}, writes=True),
     "cases:case-address-invalidate": Spec(data=lambda w: {"reason": "test"}, writes=True),
+    "cases:case-address-time-zone": Spec(
+        data=lambda w: {"source": "agent", "time_zone": "Asia/Tokyo"}, writes=True
+    ),
+    # Debtor facts and consents are recorded by the case's whole audience (a compliance officer who
+    # receives a cease-contact letter records it); lifting is the team's supervisors' and officers'.
+    "cases:case-fact-add": Spec(
+        variants=({"kind": "vulnerability"},),
+        data=lambda w: {"category": "health", "reported_by": "family", "review_due": "2026-12-31"},
+        action=True,
+    ),
+    "cases:case-fact-lift": Spec(data=lambda w: {"reason": "Reviewed with the debtor."}, action=True),
+    "cases:case-consent-add": Spec(
+        data=lambda w: {
+            "kind": "hours",
+            "given_by": "The debtor",
+            "given_at": "2026-11-23T09:00",
+            "method": "phone",
+        },
+        action=True,
+    ),
+    "cases:case-consent-withdraw": Spec(data=lambda w: {"reason": "Withdrawn by phone."}, action=True),
+    "cases:case-finances": Spec(
+        data=lambda w: {
+            "occupation": "Driver",
+            "monthly_income": "5000",
+            "income_currency": "CNY",
+            "source": "debtor",
+        },
+        writes=True,
+    ),
     "cases:case-document-add": Spec(
         data=lambda w: {"kind": "contract", "file": SimpleUploadedFile("c.pdf", PDF_BYTES)}, writes=True
     ),
@@ -151,6 +191,22 @@ def world(all_roles, case, agent, supervisor):  # type: ignore[no-untyped-def]
         "saved_filter": services.saved_filter_create(user=supervisor, name="Mine", query="stage=new"),
         "address": DebtorAddress.objects.get(debtor=case.debtor),
         "document": CaseDocument.objects.get(case=case),
+        "fact": services.debtor_fact_record(
+            case=case,
+            actor=agent,
+            kind="vulnerability",
+            category="health",
+            reported_by="family",
+            review_due=timezone.localdate() + dt.timedelta(days=30),
+        ),
+        "consent": services.consent_record(
+            case=case,
+            actor=agent,
+            kind="hours",
+            given_by="The debtor",
+            given_at=timezone.now(),
+            method="phone",
+        ),
     }
 
 
@@ -159,6 +215,8 @@ def url_for(world: dict[str, Any], name: str, variant: dict[str, str]) -> str:
         "pk": world[SPECS[name].obj].pk,
         "address_id": world["address"].pk,
         "doc_id": world["document"].pk,
+        "fact_id": world["fact"].pk,
+        "consent_id": world["consent"].pk,
     }
     pattern = dict(OBJECT_URLS)[name].pattern
     kwargs = {k: ids[k] if k in ids else variant[k] for k in pattern.converters}
@@ -179,7 +237,10 @@ def snapshot(world: dict[str, Any]) -> tuple:
     return (
         case.stage,
         case.debtor.identity_checked_at,
-        sorted(DebtorAddress.objects.filter(debtor=case.debtor).values_list("pk", "status")),
+        sorted(DebtorAddress.objects.filter(debtor=case.debtor).values_list("pk", "status", "time_zone")),
+        sorted(DebtorFact.objects.filter(debtor=case.debtor).values_list("pk", "lifted_at")),
+        sorted(Consent.objects.filter(debtor=case.debtor).values_list("pk", "withdrawn_at")),
+        (case.debtor.occupation, case.debtor.monthly_income),
         CaseDocument.objects.filter(case=case).count(),
         case.assessments.count(),
         sorted(CaseAssignment.objects.filter(case=case).values_list("agent", flat=True)),
@@ -266,7 +327,7 @@ def test_compliance_officer_is_refused_every_change(world, name, variant):
 READ_CALLS = [
     (name, variant, role)
     for name, variant in calls()
-    if not SPECS[name].writes and SPECS[name].obj == "case"
+    if not SPECS[name].writes and not SPECS[name].action and SPECS[name].obj == "case"
     for role in SPECS[name].audience
 ]
 

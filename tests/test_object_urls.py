@@ -102,6 +102,12 @@ SPECS: dict[str, Spec] = {
     "cases:case-address-add": Spec("case", CASE),
     "cases:case-address-verify": Spec("case", CASE, kwargs=lambda w: {"address_id": w["address"].pk}),
     "cases:case-address-invalidate": Spec("case", CASE, kwargs=lambda w: {"address_id": w["address"].pk}),
+    "cases:case-address-time-zone": Spec("case", CASE, kwargs=lambda w: {"address_id": w["address"].pk}),
+    "cases:case-fact-add": Spec("case", CASE, kwargs=lambda w: {"kind": "vulnerability"}),
+    "cases:case-fact-lift": Spec("case", CASE, kwargs=lambda w: {"fact_id": w["fact"].pk}),
+    "cases:case-consent-add": Spec("case", CASE),
+    "cases:case-finances": Spec("case", CASE),
+    "cases:case-consent-withdraw": Spec("case", CASE, kwargs=lambda w: {"consent_id": w["consent"].pk}),
     "cases:case-document-add": Spec("case", CASE),
     "cases:case-document-download": Spec("case", CASE, kwargs=lambda w: {"doc_id": w["document"].pk}),
     "cases:case-assessment": Spec("case", CASE),
@@ -210,6 +216,12 @@ SPECS: dict[str, Spec] = {
     "api:case-visits": Spec("case", API_USERS, via="token"),
     "api:case-contacts": Spec("case", API_USERS, via="token"),
     "api:case-resume-visits": Spec("case", API_USERS, via="token"),
+    "api:case-debtor-facts": Spec("case", API_USERS, via="token"),
+    "api:debtor-fact-lift": Spec("fact", API_USERS, via="token"),
+    "api:case-consents": Spec("case", API_USERS, via="token"),
+    "api:consent-withdraw": Spec("consent", API_USERS, via="token"),
+    "api:address-time-zone": Spec("address", API_USERS, via="token"),
+    "api:case-debtor-finances": Spec("case", API_USERS, via="token"),
     "api:visit-detail": Spec("visit", API_USERS, via="token"),
     "api:visit-approve": Spec("visit", API_USERS, via="token"),
     "api:visit-send-back": Spec("visit", API_USERS, via="token"),
@@ -336,6 +348,12 @@ def world(request, all_roles, agent, supervisor, compliance_officer, django_capt
         "escalation": escalation,
         "closure": closure,
         "saved_filter": case_services.saved_filter_create(user=supervisor, name="Mine", query="stage=new"),
+        "fact": case_services.debtor_fact_record(
+            case=case, actor=agent, kind="inconvenient_place", address_id=visit.address_id, note="Not here."
+        ),
+        "consent": case_services.consent_record(
+            case=case, actor=agent, kind="hours", given_by="The debtor", given_at=now, method="phone"
+        ),
         "template": None,
         "public": None,
         "wrong_token": "not-a-real-link-0123456789abcdefghijklmnopqrstuv",

@@ -42,11 +42,6 @@ class VisitPlanForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    place_consent = forms.BooleanField(
-        label=_("The debtor consented to be visited at this place"),
-        required=False,
-        help_text=_("Only for a work or other address; a home address needs no consent."),
-    )
     override_reason = forms.CharField(
         label=_("Override reason (supervisors)"),
         required=False,
@@ -101,7 +96,6 @@ class VisitPlanForm(forms.Form):
             "agents": list(data["agents"]),
             "checklist": list(data["checklist"]),
             "note": data.get("note", ""),
-            "place_consent": data.get("place_consent", False),
         }
 
 

@@ -43,8 +43,11 @@ def lock_agreement(agreement: Agreement) -> Agreement:
 
 
 def local_today(case: Case, at: dt.datetime) -> dt.date:
-    """The debtor's local date (their home's time zone, else the debtor's)."""
-    return at.astimezone(ZoneInfo(case.debtor.time_zone or "Asia/Shanghai")).date()
+    """The debtor's local date, in the first of their zones (a verified address's, else the debtor's)."""
+    from cases.zones import debtor_zones
+
+    zones = debtor_zones(case.debtor)
+    return at.astimezone(ZoneInfo(zones[0] if zones else "Asia/Shanghai")).date()
 
 
 def save(obj: Any, actor: Any) -> None:

@@ -80,6 +80,7 @@ class AddressSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AddressKind.choices)
     text_masked = serializers.CharField(source="masked")
     time_zone = serializers.CharField()
+    time_zone_source = serializers.CharField(help_text="imported, agent or coordinates.")
     status = serializers.ChoiceField(choices=VerificationStatus.choices)
     source = serializers.ChoiceField(choices=FactSource.choices)
 
@@ -265,7 +266,12 @@ class VisitPlanInputSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=ChecklistItem.choices), max_length=20
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    place_consent = serializers.BooleanField(required=False, default=False)
+    place_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Ignored (kept for existing clients): a place consent counts only as a consent record "
+        "(POST cases/{id}/consents/).",
+    )
     override_reason = serializers.CharField(
         max_length=2000,
         required=False,
@@ -285,7 +291,12 @@ class VisitResubmitInputSerializer(serializers.Serializer):
     purpose = serializers.ChoiceField(choices=Purpose.choices, required=False)
     address_id = IdField(required=False)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    place_consent = serializers.BooleanField(required=False, default=False)
+    place_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Ignored (kept for existing clients): a place consent counts only as a consent record "
+        "(POST cases/{id}/consents/).",
+    )
 
 
 class ApproveInputSerializer(serializers.Serializer):

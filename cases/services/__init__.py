@@ -9,6 +9,7 @@ from .bulk import (
 from .case import (
     address_add,
     address_invalidate,
+    address_time_zone_set,
     address_verify,
     assessment_record,
     case_assign_agents,
@@ -23,6 +24,13 @@ from .case import (
     pii_reveal,
 )
 from .disputes import complaint_record, complaint_resolve, dispute_open, dispute_resolve
+from .facts import (
+    consent_record,
+    consent_withdraw,
+    debtor_fact_lift,
+    debtor_fact_record,
+    debtor_finances_record,
+)
 from .placement import (
     ImportReport,
     placement_assign_round_robin,
@@ -37,6 +45,7 @@ __all__ = [
     "ImportReport",
     "address_add",
     "address_invalidate",
+    "address_time_zone_set",
     "address_verify",
     "assessment_record",
     "case_assign_agents",
@@ -52,6 +61,11 @@ __all__ = [
     "cases_export_csv",
     "complaint_record",
     "complaint_resolve",
+    "consent_record",
+    "consent_withdraw",
+    "debtor_fact_lift",
+    "debtor_fact_record",
+    "debtor_finances_record",
     "dispute_open",
     "dispute_resolve",
     "document_add",

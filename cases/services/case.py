@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from compliance import audit
 from compliance.refusals import refusals_recorded
 from compliance.rules import check_verification
 
-from .. import policies, selectors, visibility
+from .. import policies, selectors, visibility, zones
 from ..models import (
     Case,
     CaseAssessment,
@@ -36,6 +37,7 @@ from ..models import (
     FactSource,
     Level,
     Stage,
+    TimeZoneSource,
     VerificationStatus,
 )
 from .stage import case_stage_move
@@ -299,18 +301,24 @@ def address_add(
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
 ) -> DebtorAddress:
-    """Add an address; its coordinates (both or neither) let check-in show the agents' distance to it."""
+    """Add an address; its coordinates (both or neither) let check-in show the agents' distance to it.
+    Its time zone is the one picked, or (none picked) the one derived from the coordinates."""
     case = _lock(case)
     policies.require(policies.can_work_on(actor, case))
     if (latitude is None) != (longitude is None):
         raise DomainError(
             [Failure("INVALID_INPUT", _("Give both latitude and longitude, or neither."), "", "latitude")]
         )
+    zone_source = TimeZoneSource.AGENT
+    if not time_zone:
+        time_zone = _zone_from(latitude, longitude)
+        zone_source = TimeZoneSource.COORDINATES
     address = DebtorAddress(
         debtor=case.debtor,
         kind=kind,
         text=text.strip(),
         time_zone=time_zone,
+        time_zone_source=zone_source,
         source=source,
         note=note.strip(),
         latitude=latitude,
@@ -356,6 +364,67 @@ def _address_of(case: Case, address_id: int) -> DebtorAddress:
         raise DomainError(
             [Failure("NOT_FOUND", _("That address does not belong to this debtor."), "", "address")]
         )
+    return address
+
+
+def _zone_from(latitude: Decimal | None, longitude: Decimal | None) -> str:
+    if latitude is None or longitude is None:
+        raise DomainError(
+            [
+                Failure(
+                    "FIELD_REQUIRED",
+                    _("Choose the time zone, or give the coordinates to derive it from."),
+                    "",
+                    "time_zone",
+                )
+            ]
+        )
+    zone = zones.zone_from_coordinates(latitude, longitude)
+    if zone is None:
+        raise DomainError(
+            [
+                Failure(
+                    "INVALID_INPUT",
+                    _("No time zone is known at these coordinates: choose it."),
+                    "",
+                    "time_zone",
+                )
+            ]
+        )
+    return zone
+
+
+@refusals_recorded("debtor.address_time_zone_set")
+@transaction.atomic
+def address_time_zone_set(
+    *, case: Case, address_id: int, actor: User, time_zone: str = "", source: str
+) -> DebtorAddress:
+    """Correct an address's time zone: picked by the user (`source` "agent", `time_zone` named) or
+    derived again from its coordinates (`source` "coordinates"). Every check then uses the new zone."""
+    case = _lock(case)
+    policies.require(policies.can_work_on(actor, case))
+    address = _address_of(case, address_id)
+    if source == TimeZoneSource.COORDINATES:
+        new = _zone_from(address.latitude, address.longitude)
+    elif source == TimeZoneSource.AGENT:
+        if time_zone not in zoneinfo.available_timezones():
+            raise DomainError(
+                [Failure("INVALID_INPUT", _("Choose a time zone from the list."), "", "time_zone")]
+            )
+        new = time_zone
+    else:
+        raise DomainError([Failure("FIELD_REQUIRED", _("Say where the time zone comes from."), "", "source")])
+    old = address.time_zone
+    address.time_zone, address.time_zone_source = new, source
+    address._history_user = actor
+    address.save()
+    audit.record(
+        actor=actor,
+        action="debtor.address_time_zone_set",
+        obj=address,
+        case_id=case.pk,
+        data={"from": old, "to": new, "source": source},
+    )
     return address
 
 

@@ -18,6 +18,7 @@ from common.errors import DomainError
 from compliance.models import Complaint
 from compliance.refusals import RulesRefused
 from tests.agreements.conftest import NOW, OWED, blank_png, key, sign, signature_png, terms
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import UserFactory, audit_actions_since, audit_events_since, audit_head, move_case_to
 
 pytestmark = pytest.mark.django_db
@@ -378,8 +379,7 @@ def test_a_link_locks_after_five_wrong_identities(draft, agent, phone):
 
 
 def test_no_signing_link_when_contact_must_cease(draft, agent, phone, owing):
-    owing.debtor.contact_ceased = True
-    owing.debtor.save()
+    put_facts(owing, contact_ceased=True)
 
     with pytest.raises(DomainError) as refused:
         services.signing_link_send(agreement=draft, actor=agent, channel="sms", now=NOW)

@@ -17,6 +17,7 @@ from common.errors import DomainError
 from common.pii import phone_digest
 from compliance.models import RuleDecision
 from tests.agreements.conftest import NOW
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import audit_actions_since, audit_events_since, audit_head
 from tests.fixtures.placement import csv_bytes
 from tests.visits.factories import local
@@ -261,8 +262,7 @@ def test_a_reminder_goes_three_days_before_within_the_debtors_hours_once(
 
 
 def test_no_reminder_when_contact_must_cease(active, phone, outbox, owing):
-    owing.debtor.contact_ceased = True
-    owing.debtor.save()
+    put_facts(owing, contact_ceased=True)
 
     assert services.reminders_send(now=local(2026, 12, 12, 10)) == []
     assert sms_lines(outbox) == []

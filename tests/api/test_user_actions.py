@@ -15,6 +15,7 @@ from cases.models import DebtorPhone, Stage, VerificationStatus
 from common.pii import phone_digest
 from compliance.models import RuleDecision
 from tests.api.conftest import user_client
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import audit_actions_since, audit_events_since, audit_head, make_verifiable
 from tests.visits.factories import local
 from visits.models import ContactAttempt, Notice, Visit, VisitState
@@ -404,8 +405,7 @@ def test_record_a_contact_with_the_rules_warnings(verified_case, agent):
 
 
 def test_a_contact_after_cease_contact_is_refused(verified_case, agent):
-    verified_case.debtor.contact_ceased = True
-    verified_case.debtor.save()
+    put_facts(verified_case, contact_ceased=True)
 
     response = user_client(agent).post(
         reverse("api:case-contacts", args=[verified_case.pk]),

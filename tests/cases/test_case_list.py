@@ -15,6 +15,7 @@ from cases import selectors
 from cases.models import Debtor
 from cases.views import PAGE_SIZE
 from common.pii import phone_digest
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import TODAY, CaseFactory, DebtorFactory, FollowUpFactory, PhoneFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,25 +46,28 @@ def made(creditor, mandate, team, supervisor, agent):  # type: ignore[no-untyped
             creditor=creditor, mandate=mandate, team=team, supervisor=supervisor, external_ref=ref, **kwargs
         )
 
-    return {
+    cases = {
         "fresh": case("A-1", overdue_since=TODAY - dt.timedelta(days=10), outstanding=Decimal("100.00")),
         "mid": case(
             "A-2",
             overdue_since=TODAY - dt.timedelta(days=60),
             outstanding=Decimal("5000.00"),
             agents=[agent],
-            debtor=DebtorFactory(name="Li Wei", vulnerable=True),
+            debtor=DebtorFactory(name="Li Wei"),
         ),
         "old": case(
             "A-3",
             overdue_since=TODAY - dt.timedelta(days=200),
             outstanding=Decimal("20000.00"),
-            debtor=DebtorFactory(name="王小明", vulnerable=True, disputed=True),
+            debtor=DebtorFactory(name="王小明"),
         ),
         "ancient": case(
             "A-4", overdue_since=TODAY - dt.timedelta(days=400), outstanding=Decimal("9.99"), currency="USD"
         ),
     }
+    put_facts(cases["mid"], vulnerable=True)  # through the recording services, as a user does
+    put_facts(cases["old"], vulnerable=True, disputed=True)
+    return cases
 
 
 @pytest.mark.parametrize(
@@ -304,5 +308,5 @@ def test_the_list_in_chinese_at_phone_width(made, supervisor):
 def test_filters_and_flags_are_offered(made, supervisor):
     form = signed_in(supervisor).get(reverse(LIST)).context["form"]
 
-    assert {name for name, _label in form.fields["flags"].choices} == set(Debtor.FLAG_FIELDS)
+    assert {name for name, _label in form.fields["flags"].choices} == {*Debtor.FLAG_FIELDS, "disputed"}
     assert {"overdue", "amount_min", "amount_max", "next_action", "phone", "supervisor"} <= set(form.fields)

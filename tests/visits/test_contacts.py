@@ -15,6 +15,7 @@ from cases.models import DebtorPhone
 from common.errors import DomainError
 from compliance.models import RuleDecision
 from compliance.refusals import RulesRefused
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import audit_actions_since, audit_events_since, audit_head
 from tests.visits.factories import local
 from tests.visits.test_notices import GIVEN, NOW, URLS, approved, notice_case, outbox, record  # noqa: F401
@@ -65,8 +66,7 @@ def test_a_contact_is_recorded_with_the_phone_by_digest_only(notice_case, agent)
 )
 @pytest.mark.parametrize("channel", [Channel.PHONE, Channel.LETTER, Channel.EMAIL, Channel.MESSAGING])
 def test_cease_contact_and_representation_refuse_every_channel(notice_case, agent, flag, code, channel):
-    setattr(notice_case.debtor, flag, True)
-    notice_case.debtor.save()
+    put_facts(notice_case, **{flag: True})  # scope "all": every channel
     head = audit_head()
 
     with pytest.raises(DomainError) as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from common.errors import DomainError
+from tests.debtor_fact_helpers import put_facts
 from tests.visits.factories import local
 from tests.visits.test_notices import approved, notice_case, outbox, outbox_lines  # noqa: F401
 from visits import selectors, services
@@ -86,9 +87,7 @@ def test_a_queued_sms_is_withdrawn_when_contact_must_cease_before_it_goes_out(ap
         language="zh-hans",
         now=local(2026, 11, 24, 10, 5),
     )
-    debtor = approved.case.debtor
-    debtor.contact_ceased = True
-    debtor.save()
+    put_facts(approved.case, contact_ceased=True)
 
     services.notice_send(notice_id=notice.pk)
 

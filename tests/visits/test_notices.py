@@ -24,6 +24,7 @@ from common.errors import DomainError
 from common.pii import phone_digest
 from compliance.models import AuditEvent, RuleDecision
 from config.urls import urlpatterns as project_urlpatterns
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import TODAY, audit_actions_since, audit_events_since, audit_head, make_verifiable
 from tests.visits.factories import VisitFactory, local
 from visits import notice_texts, services
@@ -299,9 +300,7 @@ def test_a_letter_is_not_judged_at_its_instant_but_a_call_is(approved, agent):
 
 
 def test_a_refused_rule_commits_its_decision_and_changes_nothing_else(approved, agent):
-    debtor = approved.case.debtor
-    debtor.represented = True
-    debtor.save()
+    put_facts(approved.case, represented=True)
     head = audit_head()
 
     with pytest.raises(DomainError) as error:

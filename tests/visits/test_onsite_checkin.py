@@ -12,6 +12,7 @@ from cases.models import Stage
 from common.errors import DomainError
 from compliance.models import Complaint, RuleDecision
 from compliance.refusals import RulesRefused
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import UserFactory, audit_actions_since, audit_events_since, audit_head
 from tests.visits.conftest import ARRIVAL, keyed
 from tests.visits.factories import local
@@ -243,9 +244,11 @@ def test_an_agent_whose_training_lapsed_is_refused(notified, agent):
     ],
 )
 def test_a_flag_raised_since_approval_is_refused(notified, agent, flag, code):
-    debtor = notified.case.debtor
-    setattr(debtor, flag, True)
-    debtor.save()
+    if flag == "visits_refused":  # as the notice-refusal service leaves it
+        notified.case.debtor.visits_refused = True
+        notified.case.debtor.save()
+    else:  # the fact recorded through its service
+        put_facts(notified.case, **{flag: True})
 
     assert refused_codes(notified, agent) == [code]
 

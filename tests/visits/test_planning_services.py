@@ -7,10 +7,12 @@ import datetime as dt
 
 import pytest
 
+from cases import services as case_services
 from cases.models import Case, Stage
 from common.errors import DomainError, PermissionRefused
 from compliance.models import AuditEvent, RuleDecision
 from compliance.refusals import RulesRefused
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import (
     AddressFactory,
     DebtorFactory,
@@ -32,9 +34,11 @@ def codes(error: DomainError) -> set[str]:
 
 
 def set_flag(case: Case, **flags: bool) -> None:
-    for name, value in flags.items():
-        setattr(case.debtor, name, value)
-    case.debtor.save()
+    """visits_refused as the notice-refusal service leaves it; the other facts through their services."""
+    if flags.pop("visits_refused", False):
+        case.debtor.visits_refused = True
+        case.debtor.save()
+    put_facts(case, **flags)
 
 
 # --- plan: the happy path ------------------------------------------------------------------------
@@ -231,7 +235,18 @@ def test_debtor_flags_refuse_the_plan(plan, flag, code, overridable):
 def test_a_work_address_needs_the_debtors_consent(plan):
     work = AddressFactory(debtor=plan["case"].debtor, kind="work", status="verified")
     _refused_by_rules(plan, "PLACE_ALLOWED", address_id=work.pk)
-    visit = services.visit_plan(**plan_with(plan, address_id=work.pk, place_consent=True))
+    # A tick is not a consent: only a consent record covering the place counts.
+    _refused_by_rules(plan, "PLACE_ALLOWED", address_id=work.pk, place_consent=True)
+    case_services.consent_record(
+        case=plan["case"],
+        actor=plan["actor"],
+        kind="place",
+        given_by="The debtor",
+        given_at=local(2026, 11, 23, 8),
+        method="phone",
+        address_id=work.pk,
+    )
+    visit = services.visit_plan(**plan_with(plan, address_id=work.pk))
     assert visit.address == work
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.models import Case, Stage
 from compliance.models import RuleDecision
+from tests.debtor_fact_helpers import put_facts
 from tests.factories import CaseFactory, audit_actions_since, audit_head
 from tests.visits.conftest import CHECKLIST
 from tests.visits.factories import VisitFactory, local, verified_home
@@ -137,8 +138,7 @@ def test_form_errors_name_the_field(verified_case, home, agent, other_agent):
 
 
 def test_supervisor_overrides_from_the_plan_form(verified_case, home, supervisor, agent, other_agent):
-    verified_case.debtor.vulnerable = True
-    verified_case.debtor.save()
+    put_facts(verified_case, vulnerable=True)
     client = signed_in(supervisor)
     response = client.post(plan_url(verified_case), form_data(home, [agent, other_agent]))
     assert response.status_code == 200

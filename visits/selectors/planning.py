@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from cases import debtor_facts, zones
 from compliance.limitation import limitation_facts
-from compliance.models import Complaint, RuleDecision, RulePack
+from compliance.models import RuleDecision, RulePack
 from compliance.rules import AgentFacts, CaseFacts, VisitFacts
 from compliance.rules.contacts import ContactFacts, PhoneAttempt
 
@@ -60,10 +61,9 @@ def agent_facts(agents: Iterable[Any]) -> tuple[AgentFacts, ...]:
 
 
 def debtor_time_zones(case: Any, address: Any) -> tuple[str, ...]:
-    """Every time zone linked to the debtor: the visit address's first, then the debtor's and others'."""
-    zones = [address.time_zone, case.debtor.time_zone]
-    zones += [a.time_zone for a in case.debtor.addresses.all() if a.status == "verified"]
-    return tuple(dict.fromkeys(z for z in zones if z))
+    """Every time zone linked to the debtor: the visit address's first, then every verified address's
+    (the debtor's own zone only while no address has one): cases.zones.debtor_zones."""
+    return zones.debtor_zones(case.debtor, first=address)
 
 
 def counted_visit_times(case: Any, *, exclude_visit_id: int | None = None) -> tuple[dt.datetime, ...]:
@@ -156,9 +156,16 @@ def visit_facts(
     hours_consent: bool = False,
     now: dt.datetime | None = None,
 ) -> VisitFacts:
+    """The visit checks' inputs. The debtor facts (cease-contact and representation covering visits,
+    vulnerability, places marked inconvenient) and the consents come from their records
+    (cases.debtor_facts); `place_consent`/`hours_consent` are kept for the callers' signature and count
+    only when a consent record in force covers the place or the window (a tick alone is not a consent)."""
     debtor = case.debtor
     notice = latest_accepted_notice(visit) if visit is not None and visit.pk else None
     pack = pack_for_case(case)
+    standing = debtor_facts.standing(debtor.pk, "visit")
+    visit_id = visit.pk if visit is not None and visit.pk else None
+    window = {"debtor_id": debtor.pk, "start": window_start, "end": window_end, "visit_id": visit_id}
     return VisitFacts(
         window_start=window_start,
         window_end=window_end,
@@ -169,14 +176,16 @@ def visit_facts(
         case=CaseFacts(creditor_id=case.creditor_id, product=case.product),
         mandate=case.mandate.facts() if case.mandate_id else None,
         overdue_since=case.overdue_since,
-        place_consent=place_consent,
-        hours_consent=hours_consent,
+        place_consent=address.kind != "home"
+        and debtor_facts.has_consent(kind="place", address_id=address.pk, **window),
+        place_inconvenient=address.pk in standing.inconvenient_address_ids,
+        hours_consent=debtor_facts.has_consent(kind="hours", **window),
         visits_refused=debtor.visits_refused,
-        contact_ceased=debtor.contact_ceased,
-        represented=debtor.represented,
+        contact_ceased=standing.contact_ceased,
+        represented=standing.represented,
         # COMPLIANCE.md DISPUTE_OPEN: "no open dispute or complaint on the debt".
-        dispute_open=debtor.disputed or Complaint.objects.filter(case_id=case.pk, status="open").exists(),
-        vulnerable=debtor.vulnerable,
+        dispute_open=debtor_facts.dispute_open(case.pk),
+        vulnerable=standing.vulnerable,
         counted_visits=counted_visit_times(case, exclude_visit_id=visit.pk if visit is not None else None),
         notice_given_at=notice_reached_at(notice) if notice else None,
         checked_in_agents=checked_in_agents,
@@ -319,10 +328,9 @@ def plannable_agents(case: Any) -> QuerySet[Any]:
 
 
 def contact_zones(case: Any) -> tuple[str, ...]:
-    """Every time zone linked to the debtor: their own, then their verified addresses'."""
-    debtor = case.debtor
-    zones = [debtor.time_zone, *(a.time_zone for a in debtor.addresses.all() if a.status == "verified")]
-    return tuple(dict.fromkeys(z for z in zones if z))
+    """Every time zone linked to the debtor (cases.zones.debtor_zones: the verified addresses' zones,
+    the debtor's own only when no address has one)."""
+    return zones.debtor_zones(case.debtor)
 
 
 def contact_facts(
@@ -343,6 +351,7 @@ def contact_facts(
     from compliance.rules.contacts import LEGAL_THREAT_CHANNELS
 
     debtor = case.debtor
+    standing = debtor_facts.standing(debtor.pk, channel)  # the recorded facts covering this channel
     earlier = tuple(
         PhoneAttempt(at=c.at, result=c.result, phone_digest=c.phone_digest, channel=c.channel)
         for c in ContactAttempt.objects.filter(
@@ -370,11 +379,11 @@ def contact_facts(
         purpose=purpose,
         at=at,
         time_zones=contact_zones(case),
-        contact_ceased=debtor.contact_ceased,
-        represented=debtor.represented,
-        # COMPLIANCE.md DISPUTE_OPEN: "no open dispute or complaint on the debt".
-        dispute_open=debtor.disputed or Complaint.objects.filter(case_id=case.pk, status="open").exists(),
-        vulnerable=debtor.vulnerable,
+        contact_ceased=standing.contact_ceased,
+        represented=standing.represented,
+        # COMPLIANCE.md DISPUTE_OPEN: "no open dispute or complaint on the debt" (one source of truth).
+        dispute_open=debtor_facts.dispute_open(case.pk),
+        vulnerable=standing.vulnerable,
         result=result,
         phone_digest=(phone.digest if phone is not None else ""),
         phone_verified=(phone.status == "verified") if phone is not None else None,

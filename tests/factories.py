@@ -389,11 +389,12 @@ class ComplaintFactory(DjangoModelFactory):
 
 
 def gentler_channels_tried(case: Case, actor: User, *, before: dt.datetime, count: int = 3) -> None:
-    """GENTLER_FIRST (CN pack: 3 attempts in 14 days): a letter, an unanswered call and an SMS before
-    `before`, recorded through the contact service as an agent would, so that a visit may be planned."""
+    """GENTLER_FIRST (CN pack: 3 attempts in 14 days): letters and an e-mail before `before`, recorded
+    through the contact service (the contact gate) as an agent would, so that a visit may be planned.
+    (No SMS or call: the gate sends an SMS only to a verified number and a call needs a phone.)"""
     from visits import services as visit_services
 
-    tries = [("letter", "sent", 3), ("phone", "no_answer", 2), ("sms", "sent", 1)]
+    tries = [("letter", "sent", 3), ("email", "sent", 2), ("letter", "sent", 1)]
     for channel, result, days in (tries * 2)[:count]:
         # 10:00 in Shanghai, inside the contact hours of the debtors these tests build
         at = (before - dt.timedelta(days=days)).astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=10)

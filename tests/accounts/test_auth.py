@@ -183,6 +183,7 @@ ANONYMOUS_ALLOWED = {
     "admin:login",
     "visits:public-verify",
     "visits:public-agent-photo",
+    "visits:sms-receipt-twilio",  # Twilio's status callback: no session, its X-Twilio-Signature is checked
 }
 _GROUP = re.compile(r"\((?:\?P<\w+>)?([^)]*)\)")
 _CONVERTER = re.compile(r"<(?:\w+:)?\w+>")

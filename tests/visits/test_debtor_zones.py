@@ -15,11 +15,11 @@ from cases import services as case_services
 from cases.models import DebtorAddress
 from cases.zones import zone_from_coordinates
 from common.errors import DomainError
+from compliance.refusals import RulesRefused
 from tests.factories import audit_actions_since, audit_head
 from tests.visits.conftest import plan_with
 from tests.visits.factories import local
 from visits import services
-from visits.services import RulesRefused
 
 pytestmark = pytest.mark.django_db
 

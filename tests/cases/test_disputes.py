@@ -76,7 +76,7 @@ def test_a_dispute_holds_the_case_and_keeps_the_stage_it_came_from(case, agent):
     opened_event, held = audit_events_since(head)
     assert opened_event.data["text_sha256"]
     assert "repaid" not in str(opened_event.data)
-    assert opened_event.data["pack"] == ["cn-default", 1]
+    assert opened_event.data["pack"] == ["cn-default", 2]  # the current version (migration 0010)
     assert held.data == {
         "stage": {"from": "new", "to": "on_hold", "transition": "hold"},
         "dispute": opened.pk,

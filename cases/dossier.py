@@ -122,6 +122,7 @@ def documents_part(ctx: DossierContext) -> DossierPart:
                     sha256=d.sha256,
                     size=d.size,
                     description=str(d.get_kind_display()),
+                    kind="case_document",
                 )
             )
     return DossierPart(

@@ -441,9 +441,14 @@ def export_file(export: AuditExport, name: str) -> dict[str, Any] | None:
 @transaction.atomic
 def export_download_record(*, export: AuditExport, entry: dict[str, Any], actor: Any) -> None:
     """Taking a copy of an export is an access to what it holds: audited like a document download."""
-    audit.record(
+    from . import documents
+
+    documents.record_download(
         actor=actor,
-        action="audit.export_downloaded",
+        key="audit_export",
+        profile=documents.require_download(actor, "audit_export"),
+        sha256=entry["sha256"],
+        case_id=None,
         obj=export,
-        data={"export": export.pk, "file": entry["name"], "sha256": entry["sha256"]},
+        data={"export": export.pk, "file": entry["name"]},
     )

@@ -271,6 +271,7 @@ def evidence_part(ctx: DossierContext) -> DossierPart | None:
                 sha256=evidence.sha256,
                 size=evidence.size,
                 description=str(evidence.get_kind_display()),
+                kind="statement" if evidence.kind == "statement" else "evidence",
             )
         )
     if not files:
@@ -303,6 +304,7 @@ def reports_part(ctx: DossierContext) -> DossierPart | None:
                 sha256=pdf.sha256,
                 size=len(content),
                 description=str(_("Visit report")),
+                kind="visit_report",
             )
         )
     if not files:

@@ -118,9 +118,15 @@ def _catch_missing_glyphs() -> Iterator[_NotdefCatcher]:
 
 
 def render_pdf(
-    *, template: str, context: dict[str, Any], filename: str, language: str | None = None
+    *,
+    template: str,
+    context: dict[str, Any],
+    filename: str,
+    language: str | None = None,
+    sign: bool = False,
 ) -> RenderedPdf:
-    """Render `template` (which extends pdf/base.html) to PDF bytes in `language` (default: current)."""
+    """Render `template` (which extends pdf/base.html) to PDF bytes in `language` (default: current);
+    `sign`: with the agency's PAdES signature (common/signing.py), the digest being the signed file's."""
     try:
         from weasyprint import HTML
     except OSError as error:  # pragma: no cover - depends on the machine's libraries
@@ -136,7 +142,7 @@ def render_pdf(
         ) from error
     with translation.override(language or translation.get_language()):
         html = render_to_string(template, context)
-    return html_to_pdf(html, filename=filename, html_class=HTML)
+    return html_to_pdf(html, filename=filename, html_class=HTML, sign=sign)
 
 
 ALLOWED_SCHEMES = frozenset({"data"})
@@ -159,7 +165,7 @@ def url_fetcher() -> Any:
     return DataOnlyFetcher(allowed_protocols=ALLOWED_SCHEMES, allow_redirects=False, timeout=1)
 
 
-def html_to_pdf(html: str, *, filename: str, html_class: Any = None) -> RenderedPdf:
+def html_to_pdf(html: str, *, filename: str, html_class: Any = None, sign: bool = False) -> RenderedPdf:
     """PDF bytes of an HTML document (already rendered), with their SHA-256; nothing is fetched."""
     if html_class is None:
         from weasyprint import HTML as html_class
@@ -169,4 +175,8 @@ def html_to_pdf(html: str, *, filename: str, html_class: Any = None) -> Rendered
         content = html_class(string=html, base_url=None, url_fetcher=url_fetcher()).write_pdf()
     if caught.missing:
         raise font_missing_error(" ".join(dict.fromkeys(caught.missing)))
+    if sign:
+        from .signing import sign_pdf
+
+        content = sign_pdf(content)
     return RenderedPdf(content=content, sha256=hashlib.sha256(content).hexdigest(), filename=filename)

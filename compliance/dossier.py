@@ -143,6 +143,7 @@ def dossier_pdf(
         },
         filename=f"dossier-case-{case_id}.pdf",
         language=translation.get_language(),
+        sign=True,
     )
     return parts, pdf
 

@@ -138,6 +138,7 @@ class PdfWriter:
             context={**self.context, "rows": self.rows, "part": self.index, "parts": self.parts},
             filename=f"part{self.index}.pdf",
             language=self.language,
+            sign=True,
         )
         self.rows = []
         self.emit(self.index, pdf.content)

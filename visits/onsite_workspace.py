@@ -294,7 +294,10 @@ def reports_part(ctx: DossierContext) -> DossierPart | None:
         context = report_context(visit, user=system)
         context.update(generated_at=ctx.now, generated_by=system)
         pdf = render_pdf(
-            template="visits/pdf/report.html", context=context, filename=f"visit-{visit.pk}-report.pdf"
+            template="visits/pdf/report.html",
+            context=context,
+            filename=f"visit-{visit.pk}-report.pdf",
+            sign=True,
         )
         content = pdf.content
         files.append(

@@ -157,6 +157,7 @@ def case_escalate(
                     },
                     filename=f"lawyer-letter-{case.external_ref}-{today:%Y%m%d}.pdf",
                     language=escalation.language,
+                    sign=True,
                 )
                 escalation.document.save(pdf.filename, ContentFile(pdf.content), save=False)
                 escalation.document_sha256 = pdf.sha256

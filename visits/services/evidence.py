@@ -256,6 +256,7 @@ def visit_report(
         context=context,
         filename=f"visit-{visit.pk}-report.pdf",
         language=language,
+        sign=True,
     )
     last = context.get("last_event")
     documents.record_download(

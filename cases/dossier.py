@@ -83,7 +83,7 @@ def timeline_part(ctx: DossierContext) -> DossierPart:
     rows = [
         {
             "seq": e.seq,
-            "at": audit.format_at(e.at),
+            "at": audit.format_at_short(e.at),
             "action": e.action,
             "who": ctx.person(users.get(e.actor_user_id)) if e.actor_user_id else e.actor,
             "codes": ", ".join(e.data.get("codes", [])) if isinstance(e.data, dict) else "",

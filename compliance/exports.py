@@ -119,7 +119,7 @@ class PdfWriter:
         self.rows.append(
             {
                 "seq": event.seq,
-                "at": audit.format_at(event.at),
+                "at": audit.format_at_short(event.at),
                 "actor": event.actor,
                 "action": event.action,
                 "object": f"{event.object_type}:{event.object_id}",

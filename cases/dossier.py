@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from common.pii import mask_address, mask_id_number, mask_phone
+from common.products import product_label
 from compliance import audit, registry
 from compliance.models import AuditEvent
 from compliance.registry import DossierContext, DossierFile, DossierPart
@@ -48,6 +49,7 @@ def case_part(ctx: DossierContext) -> DossierPart:
         "pdf/dossier/_case.html",
         ctx,
         case=case,
+        product=product_label(case.product),
         debtor=debtor_view,
         supervisor=ctx.person(case.supervisor) if case.supervisor else "",
         agents=[ctx.person(a.agent) for a in case.assignments.all()],

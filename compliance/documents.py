@@ -67,11 +67,13 @@ KINDS: dict[str, DocumentKind] = {
             {SUPERVISOR: FULL, AGENT: FULL, OFFICER: FULL},
             {"creditor": _UPLOAD_LEFT_OUT},
         ),
+        # The preview for staff; agents hand the statement over on site (visit.statement_handed_over),
+        # and the copy handed over is kept as evidence.
         DocumentKind(
             "statement",
             _("Debt statement"),
             "visit.statement_generated",
-            {SUPERVISOR: MASKED, AGENT: MASKED, OFFICER: MASKED},
+            {SUPERVISOR: MASKED, OFFICER: MASKED},
         ),
         DocumentKind(
             "visit_report",

@@ -175,11 +175,10 @@ def downloads(case) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The URL of one document of each kind the web hands out for the case."""
     visit = case.visits.get()
     evidence = visit.evidence.exclude(kind="statement").get()
-    statement = visit.evidence.get(kind="statement")
     return {
         "case_document": reverse("cases:case-document-download", args=[case.pk, case.documents.first().pk]),
         "evidence": reverse("visits:evidence-download", args=[visit.pk, evidence.pk]),
-        "statement": reverse("visits:evidence-download", args=[visit.pk, statement.pk]),
+        "statement": reverse("visits:statement-pdf", args=[visit.pk]),
         "visit_report": reverse("visits:visit-report", args=[visit.pk]),
         "agreement": reverse("agreements:agreement-pdf", args=[Agreement.objects.get(case=case).pk]),
         "lawyer_letter": reverse("agreements:escalation-document", args=[case.escalations.get().pk]),

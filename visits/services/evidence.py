@@ -127,11 +127,10 @@ def evidence_add(
 def evidence_open(*, evidence: Evidence, actor: User) -> IO[bytes]:
     """Open a stored evidence file for someone who may see the visit; the access is recorded."""
     policies.require(policies.can_view(actor, evidence.visit))
-    key = "statement" if evidence.kind == "statement" else "evidence"
     documents.record_download(
         actor=actor,
-        key=key,
-        profile=documents.require_download(actor, key),
+        key="evidence",
+        profile=documents.require_download(actor, "evidence"),
         sha256=evidence.sha256,
         case_id=evidence.visit.case_id,
         obj=evidence,

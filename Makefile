@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 # e.g. make bench BENCH_ARGS="--cases 1000 --events 10000" (a quick run; bench/README.md)
 BENCH_ARGS ?=
 
-.PHONY: help install run test lint worker beat diagram constraints bench
+.PHONY: help install run test lint worker beat diagram constraints bench fonts
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -44,10 +44,23 @@ $(STATIC_STAMP): $(INSTALL_STAMP) $(STATIC_SOURCES)
 	@touch $@
 
 run: install $(STATIC_STAMP)
-	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no Chinese font found; PDFs in Chinese need one: sudo apt-get install fonts-wqy-zenhei libharfbuzz-subset0" >&2
+	@$(MAKE) --no-print-directory fonts
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# No unreadable legal document: Chinese PDFs need a CJK font. As root on Debian/Ubuntu it is installed;
+# otherwise make stops here, before seeding, with the command to run (seed_demo refuses too).
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing the Chinese font PDFs need (fonts-wqy-zenhei)..." >&2; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends fontconfig fonts-wqy-zenhei libharfbuzz-subset0 >/dev/null; \
+	  else \
+	    echo "No Chinese font: agreements and reports in Chinese cannot be printed. Install one, then run make run again:" >&2; \
+	    echo "  sudo apt-get install fontconfig fonts-wqy-zenhei libharfbuzz-subset0   (as root: without sudo)" >&2; \
+	    exit 1; \
+	  fi; }
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from cases import policies as case_policies
 from cases.models import Case, Creditor
 from common.errors import DomainError
 from common.views import report_form_errors, report_refusal
+from compliance import documents
 
 from . import forms, policies, selectors, services
 from .models import Agreement, AgreementState, Closure, Escalation, FollowUp
@@ -255,23 +256,20 @@ def agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = _agreement_or_404(request, pk)
     if not agreement.pdf:
         raise Http404
-    from compliance import audit
-
-    audit.record(
-        actor=request.user,
-        action="agreement.pdf_viewed",
-        obj=agreement,
-        case_id=agreement.case_id,
-        data={"agreement": agreement.number, "sha256": agreement.pdf_sha256},
-    )
-    response = FileResponse(
-        agreement.pdf.open("rb"),
-        content_type="application/pdf",
-        filename=f"{agreement.number}.pdf",
-        as_attachment=True,
-    )
-    response["X-Content-SHA256"] = agreement.pdf_sha256
-    return response
+    try:
+        return documents.file_response(
+            actor=request.user,
+            key="agreement",
+            handle=agreement.pdf.open("rb"),
+            filename=f"{agreement.number}.pdf",
+            sha256=agreement.pdf_sha256,
+            case_id=agreement.case_id,
+            obj=agreement,
+            data={"agreement": agreement.number},
+        )
+    except DomainError as error:
+        report_refusal(request, error)
+        return redirect("agreements:agreement-detail", pk=agreement.pk)
 
 
 # --- payments ----------------------------------------------------------------------------------------
@@ -440,14 +438,19 @@ def escalation_document(request: HttpRequest, pk: int) -> HttpResponse:
     ).first()
     if escalation is None or not escalation.document:
         raise Http404
-    response = FileResponse(
-        escalation.document.open("rb"),
-        content_type="application/pdf",
-        filename=escalation.document.name.rsplit("/", 1)[-1],
-        as_attachment=True,
-    )
-    response["X-Content-SHA256"] = escalation.document_sha256
-    return response
+    try:
+        return documents.file_response(
+            actor=request.user,
+            key="lawyer_letter",
+            handle=escalation.document.open("rb"),
+            filename=escalation.document.name.rsplit("/", 1)[-1],
+            sha256=escalation.document_sha256,
+            case_id=escalation.case_id,
+            obj=escalation,
+        )
+    except DomainError as error:
+        report_refusal(request, error)
+        return redirect("cases:case-detail", pk=escalation.case_id)
 
 
 def close(request: HttpRequest, case_pk: int) -> HttpResponse:
@@ -487,14 +490,21 @@ def reopen(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 def closing_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored closing report (the regulator's copy: the debtor's full personal data) for the roles
+    the document policy allows; a field agent is refused with the reason (compliance/documents.py)."""
     closure = Closure.objects.filter(pk=pk, case__in=case_policies.cases_visible_to(request.user)).first()
     if closure is None or not closure.report:
         raise Http404
-    response = FileResponse(
-        closure.report.open("rb"),
-        content_type="application/pdf",
-        filename=f"closing-report-{closure.case_id}.pdf",
-        as_attachment=True,
-    )
-    response["X-Content-SHA256"] = closure.report_sha256
-    return response
+    try:
+        return documents.file_response(
+            actor=request.user,
+            key="closing_report",
+            handle=closure.report.open("rb"),
+            filename=f"closing-report-{closure.case_id}.pdf",
+            sha256=closure.report_sha256,
+            case_id=closure.case_id,
+            obj=closure,
+        )
+    except DomainError as error:
+        report_refusal(request, error)
+        return redirect("cases:case-detail", pk=closure.case_id)

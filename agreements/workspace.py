@@ -16,13 +16,14 @@ from compliance.registry import DossierContext, DossierFile, DossierPart, Retent
 from .models import Agreement, Closure, Escalation, FollowUp, Payment, Signature
 
 
-def _file(name: str, field, sha: str, description: str) -> DossierFile:  # type: ignore[no-untyped-def]
+def _file(name: str, field, sha: str, description: str, kind: str) -> DossierFile:  # type: ignore[no-untyped-def]
     return DossierFile(
         name=name,
         open=lambda field=field: field.open("rb"),
         sha256=sha,
         size=field.size,
         description=description,
+        kind=kind,
     )
 
 
@@ -64,19 +65,29 @@ def agreements_part(ctx: DossierContext) -> DossierPart:
     files: list[DossierFile] = []
     if ctx.with_files:
         files += [
-            _file(f"agreements/{a.number}.pdf", a.pdf, a.pdf_sha256, str(_("Signed agreement")))
+            _file(f"agreements/{a.number}.pdf", a.pdf, a.pdf_sha256, str(_("Signed agreement")), "agreement")
             for a in agreements
             if a.pdf
         ]
         if ctx.profile != "debtor":
             files += [
-                _file(f"escalations/{e.pk}-{e.kind}.pdf", e.document, e.document_sha256, e.get_kind_display())
+                _file(
+                    f"escalations/{e.pk}-{e.kind}.pdf",
+                    e.document,
+                    e.document_sha256,
+                    e.get_kind_display(),
+                    "lawyer_letter",
+                )
                 for e in escalations
                 if e.document
             ]
             files += [
                 _file(
-                    f"closures/{c.pk}-closing-report.pdf", c.report, c.report_sha256, str(_("Closing report"))
+                    f"closures/{c.pk}-closing-report.pdf",
+                    c.report,
+                    c.report_sha256,
+                    str(_("Closing report")),
+                    "closing_report",
                 )
                 for c in closures
                 if c.report

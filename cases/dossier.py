@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from common.pii import mask_address, mask_id_number, mask_phone
+from common.products import product_label
 from compliance import audit, registry
 from compliance.models import AuditEvent
 from compliance.registry import DossierContext, DossierFile, DossierPart
@@ -48,6 +49,7 @@ def case_part(ctx: DossierContext) -> DossierPart:
         "pdf/dossier/_case.html",
         ctx,
         case=case,
+        product=product_label(case.product),
         debtor=debtor_view,
         supervisor=ctx.person(case.supervisor) if case.supervisor else "",
         agents=[ctx.person(a.agent) for a in case.assignments.all()],
@@ -83,7 +85,7 @@ def timeline_part(ctx: DossierContext) -> DossierPart:
     rows = [
         {
             "seq": e.seq,
-            "at": audit.format_at(e.at),
+            "at": audit.format_at_short(e.at),
             "action": e.action,
             "who": ctx.person(users.get(e.actor_user_id)) if e.actor_user_id else e.actor,
             "codes": ", ".join(e.data.get("codes", [])) if isinstance(e.data, dict) else "",
@@ -122,6 +124,7 @@ def documents_part(ctx: DossierContext) -> DossierPart:
                     sha256=d.sha256,
                     size=d.size,
                     description=str(d.get_kind_display()),
+                    kind="case_document",
                 )
             )
     return DossierPart(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError, PermissionRefused
 from common.views import report_form_errors as _form_errors
 from common.views import report_refusal as _report
-from compliance import audit
+from compliance import documents
 from compliance import policies as compliance_policies
 
 from . import forms, policies, selectors, services, workload
@@ -345,24 +345,24 @@ def case_document_add(request: HttpRequest, pk: int) -> HttpResponse:
 def case_document_download(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     document = case.documents.filter(pk=doc_id).first()
-    if document is None:
+    if document is None or not document.file:
         raise Http404
-    audit.record(
-        actor=request.user,
-        action="case.document_viewed",
-        obj=document,
-        case_id=case.pk,
-        data={"sha256": document.sha256},
-    )
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
+    try:
+        response = documents.file_response(
+            actor=request.user,
+            key="case_document",
+            handle=document.file.open("rb"),
+            filename=document.original_name,
+            sha256=document.sha256,
+            case_id=case.pk,
+            obj=document,
+            content_type=document.content_type,
+        )
+    except DomainError as error:
+        _report(request, error)
+        return _back(case, "documents")
     # Uploaded content runs nothing even if a browser opens it in place (as visit evidence).
     response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

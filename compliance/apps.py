@@ -8,7 +8,7 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         # The workspace's own extensions; the stage apps register theirs (compliance/registry.py).
-        from . import agents, dossier, exceptions, registry, retention
+        from . import agents, documents, dossier, exceptions, registry, retention
 
         for source in exceptions.BUILT_IN:
             registry.register_exception_source(source)
@@ -21,6 +21,8 @@ class ComplianceConfig(AppConfig):
                 "compliance", _("Complaint and dispute texts"), retention.anonymize_complaints
             )
         )
+        for action, label in documents.access_actions():
+            registry.register_access_action(action, label)
         for action, label in (
             ("audit.exported", _("Audit trail exported")),
             ("audit.export_downloaded", _("Audit export downloaded")),

@@ -46,6 +46,11 @@ def format_at(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def format_at_short(at: dt.datetime) -> str:
+    """UTC to the second, for printed tables (headed "At (UTC)"): 2026-11-23 10:00:00."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe and reproducible: Decimal/date/UUID become strings; floats are refused."""
     if isinstance(value, dict):

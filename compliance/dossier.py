@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from common.errors import DomainError, Failure
 from common.pdf import RenderedPdf, render_pdf
 
-from . import audit, exports, registry, search
+from . import audit, documents, exports, registry, search
 from .models import Complaint, RuleDecision
 from .registry import DossierContext, DossierFile, DossierPart, DossierSection
 
@@ -143,8 +143,24 @@ def dossier_pdf(
         },
         filename=f"dossier-case-{case_id}.pdf",
         language=translation.get_language(),
+        sign=True,
     )
     return parts, pdf
+
+
+def members(parts: list[DossierPart], profile: str) -> tuple[list[DossierFile], list[tuple[str, str]]]:
+    """The files a dossier in `profile` carries, and those the document policy keeps out of it (each
+    with its reason, for the README's list): a masked dossier never holds an unmasked file."""
+    included: list[DossierFile] = []
+    left_out: list[tuple[str, str]] = []
+    for part in parts:
+        for file in part.files:
+            reason = documents.dossier_left_out(file.kind, profile) if file.kind else ""
+            if reason:
+                left_out.append((file.name, reason))
+            else:
+                included.append(file)
+    return included, left_out
 
 
 def dossier_build(*, case_id: int, profile: str, actor: Any, now: dt.datetime | None = None) -> Built:
@@ -166,11 +182,11 @@ def dossier_build(*, case_id: int, profile: str, actor: Any, now: dt.datetime | 
         manifest_name = f"audit/case-{case_id}.manifest.json"
         manifest_sha = _write_bytes(zf, manifest_name, manifest_content)
         sums.append((manifest_name, manifest_sha))
-        for part in parts:
-            for file in part.files:
-                with file.open() as handle:
-                    digest, _size = _copy_into(zf, file.name, handle)
-                sums.append((file.name, digest))
+        included, left_out = members(parts, profile)
+        for file in included:
+            with file.open() as handle:
+                digest, _size = _copy_into(zf, file.name, handle)
+            sums.append((file.name, digest))
         sums.append(
             ("verify_audit_export.py", _write_bytes(zf, "verify_audit_export.py", VERIFIER.read_bytes()))
         )
@@ -181,7 +197,8 @@ def dossier_build(*, case_id: int, profile: str, actor: Any, now: dt.datetime | 
                 "label": label,
                 "profile": profile,
                 "now": audit.format_at(now),
-                "files": [(f.name, f.sha256, f.description) for p in parts for f in p.files],
+                "files": [(f.name, f.sha256, f.description) for f in included],
+                "left_out": left_out,
             },
         )
         sums.append(("README.txt", _write_bytes(zf, "README.txt", readme.encode("utf-8"))))
@@ -201,6 +218,10 @@ def dossier_build(*, case_id: int, profile: str, actor: Any, now: dt.datetime | 
             case_id=case_id,
             data={
                 "profile": profile,
+                "kind": "dossier",
+                "masking": documents.DOSSIER_MASKING[profile],
+                "sha256": zip_sha.hexdigest(),
+                "left_out": len(left_out),
                 "zip_sha256": zip_sha.hexdigest(),
                 "pdf_sha256": pdf.sha256,
                 "manifest_sha256": manifest_sha,

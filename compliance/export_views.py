@@ -45,7 +45,13 @@ def export_request(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         report_refusal(request, error)
         return redirect("compliance:audit-list")
-    messages.success(request, _("Export #%(id)d queued.") % {"id": export.pk})
+    export.refresh_from_db(fields=["status"])  # run already (embedded default): say so, not "queued"
+    if export.status == AuditExport.Status.DONE:
+        messages.success(request, _("Export #%(id)d is ready.") % {"id": export.pk})
+    elif export.status == AuditExport.Status.FAILED:
+        messages.error(request, _("Export #%(id)d failed; the page says why.") % {"id": export.pk})
+    else:
+        messages.success(request, _("Export #%(id)d queued; its page follows it.") % {"id": export.pk})
     return redirect("compliance:export-detail", pk=export.pk)
 
 
@@ -104,4 +110,33 @@ def export_file(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         content_type=content_type,
     )
     response["Cache-Control"] = "no-store"
+    return response
+
+
+def export_verifier(request: HttpRequest) -> HttpResponse:
+    """The standalone verifier (tools/verify_audit_export.py, Python 3 standard library only)."""
+    if not policies.can_export_audit(request.user):
+        raise Http404
+    from .dossier import VERIFIER
+
+    response = FileResponse(
+        VERIFIER.open("rb"),
+        as_attachment=True,
+        filename="verify_audit_export.py",
+        content_type="text/x-python; charset=utf-8",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def agency_certificate(request: HttpRequest) -> HttpResponse:
+    """The certificate the agency signs its PDFs with: the trust root to verify them against."""
+    if not policies.can_export_audit(request.user):
+        raise Http404
+    from common.signing import agency_certificate as certificate
+
+    cert = certificate()
+    response = HttpResponse(cert.pem, content_type="application/x-pem-file")
+    name = "agency-demo-certificate.pem" if cert.demo else "agency-certificate.pem"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -119,7 +119,7 @@ class PdfWriter:
         self.rows.append(
             {
                 "seq": event.seq,
-                "at": audit.format_at(event.at),
+                "at": audit.format_at_short(event.at),
                 "actor": event.actor,
                 "action": event.action,
                 "object": f"{event.object_type}:{event.object_id}",
@@ -138,6 +138,7 @@ class PdfWriter:
             context={**self.context, "rows": self.rows, "part": self.index, "parts": self.parts},
             filename=f"part{self.index}.pdf",
             language=self.language,
+            sign=True,
         )
         self.rows = []
         self.emit(self.index, pdf.content)
@@ -441,9 +442,14 @@ def export_file(export: AuditExport, name: str) -> dict[str, Any] | None:
 @transaction.atomic
 def export_download_record(*, export: AuditExport, entry: dict[str, Any], actor: Any) -> None:
     """Taking a copy of an export is an access to what it holds: audited like a document download."""
-    audit.record(
+    from . import documents
+
+    documents.record_download(
         actor=actor,
-        action="audit.export_downloaded",
+        key="audit_export",
+        profile=documents.require_download(actor, "audit_export"),
+        sha256=entry["sha256"],
+        case_id=None,
         obj=export,
-        data={"export": export.pk, "file": entry["name"], "sha256": entry["sha256"]},
+        data={"export": export.pk, "file": entry["name"]},
     )

@@ -223,6 +223,7 @@ class DossierFile:
     sha256: str
     size: int
     description: str = ""
+    kind: str = ""  # the document kind (compliance/documents.py): whether this profile may carry it
 
 
 @dataclass(frozen=True)

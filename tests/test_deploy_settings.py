@@ -36,6 +36,7 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         ALLOWED_HOSTS="example.com",
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploycheck.sqlite3'}",
         **REAL_MESSAGING,
+        **_agency_signing_files(tmp_path),
     )
     env.update(overrides)
     return env
@@ -54,6 +55,38 @@ REAL_MESSAGING = {
     "TWILIO_STATUS_CALLBACK_URL": "https://example.com/visits/sms/receipts/twilio/",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
+
+
+def _agency_signing_files(tmp_path: Path) -> dict[str, str]:
+    """The agency's signing key and certificate (production requires them: common/checks.py)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Deploy check agency")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    key_path, cert_path = tmp_path / "agency.key", tmp_path / "agency.crt"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return {"DOCUMENT_SIGNING_KEY": str(key_path), "DOCUMENT_SIGNING_CERT": str(cert_path)}
 
 
 def _dotenv_sets(name: str) -> bool:

@@ -271,6 +271,7 @@ def evidence_part(ctx: DossierContext) -> DossierPart | None:
                 sha256=evidence.sha256,
                 size=evidence.size,
                 description=str(evidence.get_kind_display()),
+                kind="statement" if evidence.kind == "statement" else "evidence",
             )
         )
     if not files:
@@ -293,7 +294,10 @@ def reports_part(ctx: DossierContext) -> DossierPart | None:
         context = report_context(visit, user=system)
         context.update(generated_at=ctx.now, generated_by=system)
         pdf = render_pdf(
-            template="visits/pdf/report.html", context=context, filename=f"visit-{visit.pk}-report.pdf"
+            template="visits/pdf/report.html",
+            context=context,
+            filename=f"visit-{visit.pk}-report.pdf",
+            sign=True,
         )
         content = pdf.content
         files.append(
@@ -303,6 +307,7 @@ def reports_part(ctx: DossierContext) -> DossierPart | None:
                 sha256=pdf.sha256,
                 size=len(content),
                 description=str(_("Visit report")),
+                kind="visit_report",
             )
         )
     if not files:

@@ -456,6 +456,7 @@ def _pdf(agreement: Agreement, *, now: dt.datetime) -> Any:
             "generated_at": now,
         },
         filename=f"{agreement.number}.pdf",
+        sign=True,
         language=agreement.language,
     )
 

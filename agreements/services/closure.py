@@ -13,6 +13,7 @@ a supervisor reopens it with a reason.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from accounts.models import User
 from cases.models import Case, Stage
 from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
+from common.money import format_money
 from common.pdf import render_pdf
 from common.pii import digest
 from compliance import audit, decisions
@@ -167,6 +169,7 @@ def case_escalate(
                     },
                     filename=f"lawyer-letter-{case.external_ref}-{today:%Y%m%d}.pdf",
                     language=escalation.language,
+                    sign=True,
                 )
                 escalation.document.save(pdf.filename, ContentFile(pdf.content), save=False)
                 escalation.document_sha256 = pdf.sha256
@@ -260,13 +263,47 @@ def _head() -> tuple[int, str]:
     return last if last else (0, audit.GENESIS_HASH)
 
 
+def _balance_meaning(reason: str, balance: Decimal) -> str:
+    """What the balance left at closure is: nothing, forgiven, written off, still owed, ..."""
+    if balance <= 0:
+        return str(_("nothing left to pay"))
+    return str(
+        {
+            ClosureReason.SETTLED: _("forgiven under the settlement: not owed any more"),
+            ClosureReason.PAID_IN_FULL: _("still shown as owed"),
+            ClosureReason.WRITTEN_OFF: _("written off by the creditor"),
+            ClosureReason.LITIGATION: _("claimed in the litigation"),
+            ClosureReason.RECALLED: _("returned to the creditor, still owed to them"),
+            ClosureReason.DECEASED: _("left to the creditor (the debtor died)"),
+        }.get(reason, _("still owed"))
+    )
+
+
+def _zone_name() -> str:
+    """The zone the closure's local times are shown in (the current zone, as the `date` filter uses)."""
+    from django.utils import timezone as tz
+
+    return str(tz.get_current_timezone())
+
+
 def _report(case: Case, closure: Closure, *, now: dt.datetime) -> Any:
     from compliance.dossier import dossier_pdf
 
+    balance = case.outstanding - closure.paid_total
+    currency = case.currency
     preface = mark_safe(  # noqa: S308 - rendered by the template, escaped
         render_to_string(
             "agreements/pdf/_closure.html",
-            {"closure": closure, "case": case, "balance": case.outstanding - closure.paid_total},
+            {
+                "closure": closure,
+                "case": case,
+                # Money with its currency's decimals; what was not paid, said for what it is.
+                "outstanding": format_money(case.outstanding, currency),
+                "paid": format_money(closure.paid_total, currency),
+                "balance": format_money(balance, currency),
+                "balance_meaning": _balance_meaning(closure.reason, balance),
+                "zone": _zone_name(),
+            },
         )
     )
     _parts, pdf = dossier_pdf(

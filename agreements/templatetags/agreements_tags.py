@@ -10,6 +10,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from compliance import documents
 from compliance.limitation import INTERRUPTIONS
 
 from .. import forms, policies, selectors
@@ -33,6 +34,7 @@ def agreements_section(context: Any, case: Any, user: Any) -> dict[str, Any]:
         "can_pay": policies.can_record_payment(user, case) and case.stage != "closed",
         "can_follow_up": policies.can_plan_follow_up(user, case),
         "can_close": policies.can_close(user, case),
+        "can_download_closing_report": documents.can_download(user, "closing_report"),
         "reopen_form": forms.ReasonForm(),
         "done_form": forms.DoneForm(),
         "csrf_token": context.get("csrf_token"),

@@ -332,6 +332,14 @@ LOGGING = {
 # --- Notices, SMS and email (visits) ------------------------------------------------------------
 # The agency named in notices and on the debtor's public verification page.
 AGENCY_NAME = env.str("AGENCY_NAME", default="FieldLedger Demo Agency")
+# The agency's PAdES signature on the PDFs it issues (common/signing.py, README "Signed documents").
+DOCUMENT_SIGNING_KEY = env.str("DOCUMENT_SIGNING_KEY", default="")
+DOCUMENT_SIGNING_CERT = env.str("DOCUMENT_SIGNING_CERT", default="")
+DOCUMENT_SIGNING_CHAIN = env.str("DOCUMENT_SIGNING_CHAIN", default="")
+DOCUMENT_SIGNING_PASSPHRASE = env.str("DOCUMENT_SIGNING_PASSPHRASE", default="")
+DOCUMENT_TSA_URL = env.str("DOCUMENT_TSA_URL", default="")
+DOCUMENT_SIGNING_REQUIRED = False  # production: True (no demo certificate there)
+REQUIRE_DOCUMENT_FONTS = False  # production: True (system check fieldledger.E001)
 # Absolute links in notices (the debtor's verification page) are built on this base.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Pluggable SMS gateway (see visits/sms.py). The default file backend is the simulated gateway: its

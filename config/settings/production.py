@@ -31,6 +31,11 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
+# Documents: a Chinese font must be installed (system check fieldledger.E001, common/checks.py).
+REQUIRE_DOCUMENT_FONTS = True
+# The agency's own signing key and certificate (DOCUMENT_SIGNING_KEY/CERT): system check fieldledger.E002.
+DOCUMENT_SIGNING_REQUIRED = True
+
 # Two-factor authentication is always required of supervisors, compliance officers and administrators
 # in production; TWO_FACTOR_ROLES may add field agents, never remove one of these.
 ALWAYS_TWO_FACTOR = ("supervisor", "compliance_officer", "administrator")

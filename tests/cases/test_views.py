@@ -623,7 +623,12 @@ def test_document_download_is_audited(request, case, document, role):
     assert "attachment" in response["Content-Disposition"]
     events = audit_events_since(since)
     assert [e.action for e in events] == ["case.document_viewed"]
-    assert events[0].data == {"sha256": document.sha256, "case": case.pk}
+    assert events[0].data == {
+        "sha256": document.sha256,
+        "case": case.pk,
+        "kind": "case_document",
+        "profile": "full",
+    }
 
 
 @pytest.mark.parametrize("role", ["other_agent", "other_team_agent", "other_supervisor", "administrator"])

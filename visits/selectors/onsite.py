@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
+from common.products import product_label
 from compliance.models import AuditEvent, RuleDecision
 
 from .. import policies
@@ -265,7 +266,7 @@ def debt_statement(case: Any, *, as_of: dt.date) -> DebtStatement:
         agency=settings.AGENCY_NAME,
         contract_no=case.contract_no,
         external_ref=case.external_ref,
-        product=case.product,
+        product=product_label(case.product),
         currency=case.currency,
         overdue_since=case.overdue_since,
         as_of=as_of,

@@ -22,7 +22,7 @@ from accounts.models import User
 from common.errors import DomainError, Failure
 from common.pdf import RenderedPdf, render_pdf
 from common.uploads import digest_upload, safe_name, size_failure, sniff
-from compliance import audit
+from compliance import audit, documents
 from compliance.refusals import refusals_recorded
 
 from .. import policies
@@ -128,12 +128,14 @@ def evidence_add(
 def evidence_open(*, evidence: Evidence, actor: User) -> IO[bytes]:
     """Open a stored evidence file for someone who may see the visit; the access is recorded."""
     policies.require(policies.can_view(actor, evidence.visit))
-    audit.record(
+    documents.record_download(
         actor=actor,
-        action="evidence.viewed",
-        obj=evidence,
+        key="evidence",
+        profile=documents.require_download(actor, "evidence"),
+        sha256=evidence.sha256,
         case_id=evidence.visit.case_id,
-        data={"visit": evidence.visit_id, "sha256": evidence.sha256},
+        obj=evidence,
+        data={"visit": evidence.visit_id},
     )
     return evidence.file.open("rb")
 
@@ -210,13 +212,16 @@ def statement_preview_pdf(
     """The statement as a PDF for whoever may see the visit (supervisors, compliance), recorded."""
     policies.require(policies.can_view_statement(actor, visit))
     now = now or timezone.now()
+    profile = documents.require_download(actor, "statement")
     pdf = _statement_pdf(visit, language=language, now=now)
-    audit.record(
+    documents.record_download(
         actor=actor,
-        action="visit.statement_generated",
-        obj=visit,
+        key="statement",
+        profile=profile,
+        sha256=pdf.sha256,
         case_id=visit.case_id,
-        data={"visit": visit.pk, "sha256": pdf.sha256, "language": language},
+        obj=visit,
+        data={"visit": visit.pk, "language": language},
     )
     return pdf
 
@@ -242,6 +247,7 @@ def visit_report(
     policies.require(policies.can_view(actor, visit))
     if visit.state not in REPORT_STATES:
         raise _refuse("WRONG_STATE", _("A visit report exists once the agents are on site."), "state")
+    profile = documents.require_download(actor, "visit_report")
     context: dict[str, Any] = report_context(visit, user=actor)
     context["generated_at"] = now
     context["generated_by"] = actor
@@ -250,16 +256,18 @@ def visit_report(
         context=context,
         filename=f"visit-{visit.pk}-report.pdf",
         language=language,
+        sign=True,
     )
     last = context.get("last_event")
-    audit.record(
+    documents.record_download(
         actor=actor,
-        action="visit.report_generated",
-        obj=visit,
+        key="visit_report",
+        profile=profile,
+        sha256=pdf.sha256,
         case_id=visit.case_id,
+        obj=visit,
         data={
             "visit": visit.pk,
-            "sha256": pdf.sha256,
             "language": language,
             "last_event": [last.seq, last.hash] if last else None,
         },

@@ -32,6 +32,7 @@ from cases.importing import PlacementRow
 from cases.models import Case, Creditor, DebtorAddress, FactSource, IdType, Level
 from cases.services import reference
 from common import demo
+from common.pdf import FontMissing, font_installed, font_missing_error
 from compliance.rules import resident_id_check_char
 
 DEMO_CREDITOR = "DEMO"
@@ -190,6 +191,8 @@ class Command(BaseCommand):
         count, password = options["cases"], options["password"]
         if count < 0:
             raise CommandError("--cases must be 0 or more")
+        if font_installed("zh") is False:  # no demo document is ever stored with empty boxes
+            raise CommandError(font_missing_error().failures[0].message)
         if Creditor.objects.filter(code=DEMO_CREDITOR).exists():
             self.stdout.write(
                 f"Demo data is already seeded (creditor {DEMO_CREDITOR} exists); nothing was added."
@@ -197,14 +200,17 @@ class Command(BaseCommand):
             self._logins(password, note=" (as set when first seeded)")
             return
         started = time.monotonic()
-        with transaction.atomic():
-            people = self._people(password)
-            self._logins(password)
-            creditor = self._creditor(people["supervisor"])
-            self._cases(count=count, creditor=creditor, people=people)
-            # Later stages (visits, ...) add their demo records through their own services.
-            if count:
-                demo.run_all(people=people, creditor=creditor, write=self.stdout.write)
+        try:
+            with transaction.atomic():
+                people = self._people(password)
+                self._logins(password)
+                creditor = self._creditor(people["supervisor"])
+                self._cases(count=count, creditor=creditor, people=people)
+                # Later stages (visits, ...) add their demo records through their own services.
+                if count:
+                    demo.run_all(people=people, creditor=creditor, write=self.stdout.write)
+        except FontMissing as error:  # a glyph no font draws: the whole seed is rolled back
+            raise CommandError(f"{error.failures[0].message} Nothing was seeded.") from error
         self.stdout.write(f"Seeded in {time.monotonic() - started:.1f} s.")
         self._logins(password)
 

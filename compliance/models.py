@@ -112,6 +112,11 @@ class RulePack(models.Model):
     complaint_resolve_days = models.PositiveSmallIntegerField(
         _("resolve a complaint or dispute within (days)"), default=15
     )
+    # On site: how many times the last 4 characters of the ID card sighted may be typed again after a
+    # mismatch before the mismatch is recorded and the person met counts as not identified.
+    id_check_tries = models.PositiveSmallIntegerField(
+        _("tries at the last 4 characters of an ID card on site"), default=3
+    )
     overridable = models.JSONField(
         _("checks a supervisor may override"),
         default=list,

@@ -155,9 +155,30 @@ def site_checks(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(STEP_URL["check-in"], pk=visit.pk)
     if request.method == "POST":
         form = forms.ChecksForm(request.POST, agents=view.agents)
-        response = _log_step(request, step="checks", service_step="checks", form=form, view=view)
-        if response is not None:
-            return response
+        if _autosave(request) or not form.is_valid():
+            response = _log_step(request, step="checks", service_step="checks", form=form, view=view)
+            if response is not None:
+                return response
+        else:
+            # Nothing locks before the agent has seen what will be locked: the first press reviews (the
+            # rules run, the ID is compared, the draft is kept), the review's button confirms.
+            lock = request.POST.get("lock") == "1"
+            try:
+                services.visit_log_save(
+                    visit=view.visit,
+                    actor=request.user,
+                    step="checks",
+                    data=form.service_data(),
+                    confirm=lock,
+                    review=not lock,
+                )
+            except DomainError as error:
+                _errors_into(form, error)
+            else:
+                if lock:
+                    return _next(view.visit, "checks")
+                view = selectors.onsite_view(request.user, visit)
+                return _page(request, "visits/site/checks_review.html", view, "checks", form=form)
     else:
         form = forms.ChecksForm(initial=forms.ChecksForm.initial_from(view.log), agents=view.agents)
     return _page(request, "visits/site/checks.html", view, "checks", form=form)

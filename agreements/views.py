@@ -341,13 +341,20 @@ def payment_new(request: HttpRequest, case_pk: int) -> HttpResponse:
         form = forms.PaymentForm(request.POST)
         if form.is_valid():
             try:
-                services.payment_record(
+                payment = services.payment_record(
                     case=case, actor=request.user, currency=case.currency, **form.cleaned_data
                 )
             except DomainError as error:
                 _errors_into(form, error)
             else:
-                messages.success(request, _("The payment is recorded and allocated."))
+                if getattr(payment, "replayed", False):
+                    messages.warning(
+                        request,
+                        _("This payment (reference %(ref)s) was already recorded: nothing new was recorded.")
+                        % {"ref": payment.reference},
+                    )
+                else:
+                    messages.success(request, _("The payment is recorded and allocated."))
                 return _back(case)
     else:
         form = forms.PaymentForm(initial={"paid_on": timezone.localdate(), "method": "bank_transfer"})

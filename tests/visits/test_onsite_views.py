@@ -198,6 +198,36 @@ def test_autosave_answers_json_and_records_no_event(identified, agent, at_the_do
     assert identified.logs.get().talking_points == "half"
 
 
+def test_autosave_keeps_the_draft_when_one_field_is_invalid(identified, agent, at_the_door):
+    client = signed_in(agent)
+
+    saved = client.post(
+        url("site-conversation", identified),
+        {"talking_points": "Everything said so far", "debtor_state": "calm", "started": "25:99"},
+        headers={"X-Autosave": "1"},
+    )
+
+    assert saved.status_code == 200
+    assert [e["field"] for e in saved.json()["errors"]] == ["started"]
+    assert identified.logs.get().talking_points == "Everything said so far"
+
+
+def test_autosave_leaves_out_an_input_the_service_refuses_and_keeps_the_rest(identified, agent, at_the_door):
+    client = signed_in(agent)
+
+    saved = client.post(
+        url("site-conversation", identified),
+        {"talking_points": "Kept", "started": "10:05", "ended": "23:59"},  # ends in the future
+        headers={"X-Autosave": "1"},
+    )
+
+    assert saved.status_code == 200
+    assert [e["code"] for e in saved.json()["errors"]] == ["TIME_INVALID"]
+    log = identified.logs.get()
+    assert log.talking_points == "Kept"
+    assert log.ended_at is None
+
+
 def test_a_mistyped_id_is_shown_on_the_checks_form_and_locks_nothing(on_site, agent, at_the_door):
     data = {**checks(on_site, identification="id_card", id_last4="0000"), "recording_consent": "yes"}
 

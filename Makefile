@@ -1,5 +1,5 @@
 # FieldLedger developer commands. Every target uses .venv/bin/... directly: no activation needed.
-#   make run    create .venv, install, migrate, load demo data, serve on http://127.0.0.1:8000
+#   make run    create .venv, install, migrate, load demo data, serve on http://127.0.0.1:8000 (PORT=…)
 #   make test   the whole suite (SQLite unless DATABASE_URL is set; extra pytest options in PYTEST_ARGS)
 #   make lint   ruff check + ruff format --check
 #   make worker / make beat    Celery worker / beat (need REDIS_URL; see README)
@@ -43,11 +43,15 @@ $(STATIC_STAMP): $(INSTALL_STAMP) $(STATIC_SOURCES)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@touch $@
 
+# `make run PORT=8107`: the server's port; the public link base (SMS signing links) follows it unless
+# PUBLIC_BASE_URL is set.
+PORT ?= 8000
+
 run: install $(STATIC_STAMP)
 	@$(MAKE) --no-print-directory fonts
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # No unreadable legal document: Chinese PDFs need a CJK font. As root on Debian/Ubuntu it is installed;
 # otherwise make stops here, before seeding, with the command to run (seed_demo refuses too).

@@ -22,7 +22,8 @@ from .models import (
     PaymentMethod,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# An <input type=date> takes only an ISO value: never the localized format (2026/12/24 in zh-hans).
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class Form(forms.Form):
@@ -101,6 +102,28 @@ class AgreementForm(Form):
                 ) from error
             lines.append((day, amount))
         return lines
+
+    @classmethod
+    def initial_from(cls, agreement: Any) -> dict[str, Any]:
+        """A draft's terms as the form's initial values (the edit page)."""
+        lines = list(agreement.instalments.all())
+        return {
+            "kind": agreement.kind,
+            "total": agreement.total,
+            "first_due_date": agreement.first_due_date,
+            "instalment_count": agreement.instalment_count,
+            "frequency": agreement.frequency,
+            "method": agreement.method,
+            "method_note": agreement.method_note,
+            "conditions": agreement.conditions,
+            "stated_income": agreement.stated_income,
+            "stated_expenses": agreement.stated_expenses,
+            "debtor_requested_terms": agreement.debtor_requested_terms,
+            "schedule": "\n".join(f"{i.due_date.isoformat()} {i.amount}" for i in lines)
+            if agreement.schedule_edited
+            else "",
+            "language": agreement.language,
+        }
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -9,6 +9,7 @@ app_name = "agreements"
 urlpatterns = [
     path("case/<int:case_pk>/new/", views.agreement_new, name="agreement-new"),
     path("<int:pk>/", views.agreement_detail, name="agreement-detail"),
+    path("<int:pk>/edit/", views.agreement_edit, name="agreement-edit"),
     path("<int:pk>/submit/", views.agreement_submit, name="agreement-submit"),
     path("<int:pk>/approve/", views.agreement_approve, name="agreement-approve"),
     path("<int:pk>/cancel/", views.agreement_cancel, name="agreement-cancel"),

@@ -97,6 +97,54 @@ def agreement_new(request: HttpRequest, case_pk: int) -> HttpResponse:
     return render(request, "agreements/agreement_form.html", {"case": case, "form": form, "owed": owed})
 
 
+def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft's terms changed in place until it is submitted or signed (agreement_redraft)."""
+    agreement = _agreement_or_404(request, pk)
+    case = agreement.case
+    if not (policies.can_draft(request.user, case) and services.agreement_editable(agreement)):
+        messages.error(
+            request, _("Only a draft nobody has signed yet can be edited; cancel it and draft a new one.")
+        )
+        return redirect("agreements:agreement-detail", pk=agreement.pk)
+    if request.method == "POST":
+        form = forms.AgreementForm(request.POST)
+        if form.is_valid():
+            kwargs = form.service_kwargs()
+            try:
+                services.agreement_redraft(agreement=agreement, actor=request.user, **kwargs)
+            except DomainError as error:
+                _errors_into(form, error)
+            else:
+                messages.success(request, _("The draft is changed: check the schedule, then sign."))
+                return redirect("agreements:agreement-detail", pk=agreement.pk)
+    else:
+        form = forms.AgreementForm(initial=forms.AgreementForm.initial_from(agreement))
+    return render(
+        request,
+        "agreements/agreement_form.html",
+        {"case": case, "form": form, "owed": selectors.balance(case), "agreement": agreement},
+    )
+
+
+def _refused_on_terms(request: HttpRequest, agreement: Agreement, error: DomainError) -> HttpResponse | None:
+    """A refusal about a term of the draft (e.g. affordability: `debtor_requested_terms`) is shown on the
+    edit page, where that field is, when the draft can still be edited."""
+    fields = forms.AgreementForm.base_fields
+    named = [f for f in error.failures if ALIASES.get(f.field, f.field) in fields]
+    if not named or not services.agreement_editable(agreement):
+        return None
+    for failure in error.failures:
+        name = ALIASES.get(failure.field, failure.field)
+        label = fields[name].label if name in fields else ""
+        messages.error(
+            request,
+            f"{label}: {failure.message} [{failure.code}]"
+            if label
+            else f"{failure.message} [{failure.code}]",
+        )
+    return redirect("agreements:agreement-edit", pk=agreement.pk)
+
+
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = _agreement_or_404(request, pk)
     user, state = request.user, agreement.state
@@ -127,6 +175,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "credit": selectors.agreement_credit(agreement) if state not in (AgreementState.DRAFT,) else None,
             "preview": preview,
             "can_submit": can_draft and state == AgreementState.DRAFT and agreement.approval_required,
+            "can_edit": can_draft and services.agreement_editable(agreement),
             "can_approve": policies.can_approve(user, agreement)
             and state == AgreementState.AWAITING_APPROVAL,
             "can_sign": can_draft and signable,
@@ -145,6 +194,9 @@ def _agreement_action(request: HttpRequest, pk: int, action: Any, done: str) -> 
         action(agreement)
         messages.success(request, done)
     except DomainError as error:
+        on_terms = _refused_on_terms(request, agreement, error)
+        if on_terms is not None:
+            return on_terms
         report_refusal(request, error)
     return redirect("agreements:agreement-detail", pk=agreement.pk)
 
@@ -233,6 +285,9 @@ def agreement_sign(request: HttpRequest, pk: int) -> HttpResponse:
                     debtor_understood=data["debtor_understood"],
                 )
             except DomainError as error:
+                on_terms = _refused_on_terms(request, agreement, error)
+                if on_terms is not None:
+                    return on_terms
                 _errors_into(form, error)
             else:
                 messages.success(request, _("Signed: the agreement is active and its PDF is stored."))
@@ -284,13 +339,20 @@ def payment_new(request: HttpRequest, case_pk: int) -> HttpResponse:
         form = forms.PaymentForm(request.POST)
         if form.is_valid():
             try:
-                services.payment_record(
+                payment = services.payment_record(
                     case=case, actor=request.user, currency=case.currency, **form.cleaned_data
                 )
             except DomainError as error:
                 _errors_into(form, error)
             else:
-                messages.success(request, _("The payment is recorded and allocated."))
+                if getattr(payment, "replayed", False):
+                    messages.warning(
+                        request,
+                        _("This payment (reference %(ref)s) was already recorded: nothing new was recorded.")
+                        % {"ref": payment.reference},
+                    )
+                else:
+                    messages.success(request, _("The payment is recorded and allocated."))
                 return _back(case)
     else:
         form = forms.PaymentForm(initial={"paid_on": timezone.localdate(), "method": "bank_transfer"})

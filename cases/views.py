@@ -226,11 +226,27 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return _back(case, "agents")
+    before = set(case.assignments.values_list("agent_id", flat=True))
+    chosen = list(form.cleaned_data["agents"])
     try:
-        services.case_assign_agents(case=case, agents=form.cleaned_data["agents"], actor=request.user)
-        messages.success(request, _("Agents assigned."))
+        services.case_assign_agents(case=case, agents=chosen, actor=request.user)
     except DomainError as error:
         _report(request, error)
+    else:
+        if before == {a.pk for a in chosen}:
+            messages.warning(
+                request,
+                _("Nothing changed: no agent was chosen.")
+                if not chosen
+                else _("Nothing changed: these agents were already assigned."),
+            )
+        elif not chosen:
+            messages.success(request, _("Every agent was unassigned from this case."))
+        else:
+            messages.success(
+                request,
+                _("Agents assigned: %(names)s.") % {"names": ", ".join(a.display_name for a in chosen)},
+            )
     return _back(case, "agents")
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
@@ -129,12 +130,20 @@ def case_bulk_apply(request: HttpRequest) -> HttpResponse:
                 mode=form.cleaned_data["mode"],
                 actor=user,
             )
-            messages.success(request, _("Agents assigned on %(n)d cases.") % {"n": count})
+            messages.success(
+                request,
+                ngettext("Agents assigned on %(n)d case.", "Agents assigned on %(n)d cases.", count)
+                % {"n": count},
+            )
         elif action == "supervisor":
             count = services.cases_bulk_change_supervisor(
                 case_ids=case_ids, supervisor=form.cleaned_data["supervisor"], actor=user
             )
-            messages.success(request, _("Supervisor changed on %(n)d cases.") % {"n": count})
+            messages.success(
+                request,
+                ngettext("Supervisor changed on %(n)d case.", "Supervisor changed on %(n)d cases.", count)
+                % {"n": count},
+            )
         else:
             tmp = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
             services.cases_export_csv(

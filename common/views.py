@@ -10,11 +10,15 @@ from django.http import HttpRequest
 from .errors import DomainError
 
 
-def report_refusal(request: HttpRequest, error: DomainError) -> None:
-    """Each failure as an error message: `field: message [CODE]`."""
+def report_refusal(request: HttpRequest, error: DomainError, form: Any = None) -> None:
+    """Each failure as an error message: `Label: message [CODE]` when the failure's field is a field of
+    `form` (the label the user sees on the page), else `message [CODE]` — never a raw field name such as
+    `window:` in front of a translated message (the message itself says what it is about)."""
+    fields = getattr(form, "fields", {}) if form is not None else {}
     for failure in error.failures:
-        field = f"{failure.field}: " if failure.field else ""
-        messages.error(request, f"{field}{failure.message} [{failure.code}]")
+        label = fields[failure.field].label if failure.field in fields else ""
+        prefix = f"{label}: " if label else ""
+        messages.error(request, f"{prefix}{failure.message} [{failure.code}]")
 
 
 def report_form_errors(request: HttpRequest, form: Any) -> None:

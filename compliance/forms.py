@@ -40,7 +40,14 @@ class DateRangeMixin:
 
 
 class AuditSearchForm(DateRangeMixin, forms.Form):
-    case = forms.IntegerField(label=_("Case id"), required=False, min_value=1)
+    case = forms.CharField(
+        label=_("Case"),
+        required=False,
+        max_length=120,
+        help_text=_(
+            "The case reference as shown on its page (CREDITOR/REFERENCE, or the reference alone), or its id."
+        ),
+    )
     debtor = forms.CharField(
         label=_("Debtor reference"),
         required=False,
@@ -63,6 +70,28 @@ class AuditSearchForm(DateRangeMixin, forms.Form):
 
     def clean_code(self) -> str:
         return (self.cleaned_data.get("code") or "").strip().upper()
+
+    def clean_case(self) -> int | None:
+        """A case reference (what people read on the case page) or the internal id → the case id."""
+        from django.apps import apps
+
+        value = (self.cleaned_data.get("case") or "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            return int(value)
+        creditor, _slash, ref = value.rpartition("/")
+        cases = apps.get_model("cases", "Case").objects.filter(external_ref=ref)
+        if creditor:
+            cases = cases.filter(creditor__code=creditor)
+        found = list(cases.values_list("pk", flat=True)[:2])
+        if not found:
+            raise forms.ValidationError(_("No case %(ref)s.") % {"ref": value})
+        if len(found) > 1:
+            raise forms.ValidationError(
+                _("Several creditors use the reference %(ref)s: write CREDITOR/%(ref)s.") % {"ref": ref}
+            )
+        return found[0]
 
     def clean_actor(self) -> str:
         value = (self.cleaned_data.get("actor") or "").strip()

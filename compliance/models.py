@@ -151,6 +151,11 @@ class RulePack(models.Model):
         choices=[("limited", _("Limited (no debt, creditor or purpose)")), ("full", _("Full"))],
         default="full",
     )
+    # On site: how many times the last 4 characters of the ID card sighted may be typed again after a
+    # mismatch before the mismatch is recorded and the person met counts as not identified.
+    id_check_tries = models.PositiveSmallIntegerField(
+        _("tries at the last 4 characters of an ID card on site"), default=3
+    )
     overridable = models.JSONField(
         _("checks a supervisor may override"),
         default=list,

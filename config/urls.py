@@ -2,13 +2,21 @@
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from supervision.views import home
 
 urlpatterns = [
-    path("", home, name="home"),  # supervisors land on their team's dashboard, others on the case list
+    path("", home, name="home"),  # each role lands where its work is (supervision/views.py: home)
+    # Browsers ask for /favicon.ico on every page; the icon is a static file.
+    path(
+        "favicon.ico",
+        login_not_required(lambda request: HttpResponsePermanentRedirect(static("favicon.svg"))),
+        name="favicon",
+    ),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("compliance/", include("compliance.urls")),

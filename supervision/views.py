@@ -23,9 +23,19 @@ from . import charts, forms, policies, selectors, services
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """`/`: supervisors land on their team's dashboard, everyone else on the case list."""
+    """`/`: each role lands where its work is: supervisors on their team's dashboard, compliance officers
+    on the compliance workspace, field agents on their visits (then their cases), anyone else on the
+    case list."""
+    from accounts.models import Role
+    from accounts.roles import roles_of
+    from compliance import policies as compliance_policies
+
     if policies.is_team_supervisor(request.user):
         return redirect("supervision:dashboard")
+    if compliance_policies.can_view_workspace(request.user):
+        return redirect("compliance:dashboard")
+    if Role.FIELD_AGENT in roles_of(request.user):
+        return redirect("visits:agenda")
     return redirect("cases:case-list")
 
 

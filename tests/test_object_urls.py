@@ -182,6 +182,7 @@ SPECS: dict[str, Spec] = {
     # --- agreements, payments, follow-up, escalation, closure ---
     "agreements:agreement-new": Spec("case", CASE),
     "agreements:agreement-detail": Spec("agreement", CASE),
+    "agreements:agreement-edit": Spec("agreement", CASE),
     "agreements:agreement-submit": Spec("agreement", CASE),
     "agreements:agreement-approve": Spec("agreement", CASE),
     "agreements:agreement-cancel": Spec("agreement", CASE),

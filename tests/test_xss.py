@@ -120,6 +120,8 @@ FIELDS: dict[str, str] = {
     "visits.notice_forms.TemplateForm.body": JOURNEY,
     "compliance.forms.AccessLogForm.actor": JOURNEY,
     "compliance.forms.AlertAcknowledgeForm.note": JOURNEY,
+    "compliance.forms.AuditSearchForm.case": "cleaned to a case id; an unknown reference is echoed only in the form error (autoescaped)",
+    "compliance.forms.ExportForm.case": "cleaned to a case id; an unknown reference is echoed only in the form error (autoescaped)",
     "compliance.forms.AuditSearchForm.debtor": JOURNEY,
     "compliance.forms.AuditSearchForm.actor": JOURNEY,
     "compliance.forms.AuditSearchForm.action": JOURNEY,

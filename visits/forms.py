@@ -23,9 +23,11 @@ def _address_label(address: Any) -> str:
 class VisitPlanForm(forms.Form):
     address = forms.TypedChoiceField(label=_("Address"), coerce=int)
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
-    end_time = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_time = forms.TimeField(
+        label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    end_time = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     agents = forms.ModelMultipleChoiceField(
         label=_("Agents"),
         queryset=None,

@@ -166,9 +166,11 @@ class ChecksForm(WizardForm):
 
 class ConversationForm(WizardForm):
     started = forms.TimeField(
-        label=_("Started"), widget=forms.TimeInput(attrs={"type": "time"}), required=False
+        label=_("Started"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), required=False
     )
-    ended = forms.TimeField(label=_("Ended"), widget=forms.TimeInput(attrs={"type": "time"}), required=False)
+    ended = forms.TimeField(
+        label=_("Ended"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), required=False
+    )
     people_present = forms.CharField(label=_("People present"), max_length=500, required=False)
     evidence_shown = forms.MultipleChoiceField(
         label=_("Evidence of the debt shown"),
@@ -260,7 +262,9 @@ class OutcomeForm(WizardForm):
         label=_("Promised amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False
     )
     promise_date = forms.DateField(
-        label=_("Promised by"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+        label=_("Promised by"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
     )
     dispute_text = forms.CharField(
         label=_("What the debtor disputes"),

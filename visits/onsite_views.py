@@ -126,11 +126,9 @@ def _log_step(
     request: HttpRequest, *, step: str, service_step: str, form: Any, view: OnSiteView
 ) -> HttpResponse | None:
     """POST of a log step: autosave (JSON) or confirm (redirect to the next step). None: show the form."""
+    if _autosave(request):
+        return _autosave_step(request, service_step=service_step, form=form, view=view)
     if not form.is_valid():
-        if _autosave(request):
-            return JsonResponse(
-                {"errors": [{"field": f, "message": str(e[0])} for f, e in form.errors.items()]}, status=422
-            )
         return None
     data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
     try:
@@ -147,6 +145,51 @@ def _log_step(
     return _next(view.visit, step)
 
 
+# Refusals of one typed value (left out of an autosaved draft); any other code refuses the whole save.
+INPUT_CODES = frozenset(
+    {
+        "INVALID_INPUT",
+        "TIME_INVALID",
+        "DATE_INVALID",
+        "PROMISE_TOO_LARGE",
+        "CURRENCY_MISMATCH",
+        "NOT_CORRECTABLE",
+    }
+)
+# A form field → the service's field it feeds, when the names differ.
+SERVICE_FIELD = {"started": "started_at", "ended": "ended_at"}
+
+
+def _autosave_step(request: HttpRequest, *, service_step: str, form: Any, view: OnSiteView) -> JsonResponse:
+    """The autosave keeps what can be kept: an invalid field (a form error, or an input the service
+    refuses) is left out and named in the answer, everything else typed is saved. A refusal by the rules
+    (nothing about the debt to someone not identified) saves nothing (409)."""
+    form.is_valid()
+    errors = [{"field": f, "message": str(e[0])} for f, e in form.errors.items()]
+    data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
+    for name in form.errors:
+        data.pop(SERVICE_FIELD.get(name, name), None)
+        data.pop(name, None)
+    for attempt in (1, 2):
+        try:
+            services.visit_log_save(
+                visit=view.visit, actor=request.user, step=service_step, data=data, confirm=False
+            )
+        except services.RulesRefused as error:
+            return _json_errors(error)
+        except DomainError as error:
+            refused = {f.field for f in error.failures} & set(data)
+            by_rule = any(f.code not in INPUT_CODES for f in error.failures)
+            if attempt == 2 or not refused or by_rule:
+                return _json_errors(error)
+            errors += [f.as_dict() for f in error.failures]
+            for name in refused:
+                data.pop(name, None)
+        else:
+            break
+    return JsonResponse({"saved_at": timezone.localtime().strftime("%H:%M:%S"), "errors": errors})
+
+
 def site_checks(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit_or_404(request, pk)
     view = selectors.onsite_view(request.user, visit)
@@ -155,9 +198,30 @@ def site_checks(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(STEP_URL["check-in"], pk=visit.pk)
     if request.method == "POST":
         form = forms.ChecksForm(request.POST, agents=view.agents)
-        response = _log_step(request, step="checks", service_step="checks", form=form, view=view)
-        if response is not None:
-            return response
+        if _autosave(request) or not form.is_valid():
+            response = _log_step(request, step="checks", service_step="checks", form=form, view=view)
+            if response is not None:
+                return response
+        else:
+            # Nothing locks before the agent has seen what will be locked: the first press reviews (the
+            # rules run, the ID is compared, the draft is kept), the review's button confirms.
+            lock = request.POST.get("lock") == "1"
+            try:
+                services.visit_log_save(
+                    visit=view.visit,
+                    actor=request.user,
+                    step="checks",
+                    data=form.service_data(),
+                    confirm=lock,
+                    review=not lock,
+                )
+            except DomainError as error:
+                _errors_into(form, error)
+            else:
+                if lock:
+                    return _next(view.visit, "checks")
+                view = selectors.onsite_view(request.user, visit)
+                return _page(request, "visits/site/checks_review.html", view, "checks", form=form)
     else:
         form = forms.ChecksForm(initial=forms.ChecksForm.initial_from(view.log), agents=view.agents)
     return _page(request, "visits/site/checks.html", view, "checks", form=form)

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases import policies as case_policies
@@ -192,15 +192,41 @@ def _notices_section(request: HttpRequest, visit: Visit) -> dict[str, Any] | Non
 
 # What each kind of rule decision about a visit is called on its page.
 DECISION_LABELS = {
-    "visit.plan": _lazy("Planning"),
-    "visit.approve": _lazy("Approval"),
-    "notice.record": _lazy("Prior notice"),
-    "visit.check_in": _lazy("Check-in"),
-    "visit.start": _lazy("Start on site"),
-    "visit.checks": _lazy("Identity and credentials"),
-    "visit.conversation": _lazy("Conversation"),
-    "visit.complete": _lazy("Completion"),
+    "visit.plan": gettext_lazy("Planning"),
+    "visit.approve": gettext_lazy("Approval"),
+    "notice.record": gettext_lazy("Prior notice"),
+    "visit.check_in": gettext_lazy("Check-in"),
+    "visit.start": gettext_lazy("Start on site"),
+    "visit.checks": gettext_lazy("Identity and credentials"),
+    "visit.conversation": gettext_lazy("Conversation"),
+    "visit.complete": gettext_lazy("Completion"),
 }
+
+
+def decided(decision: RuleDecision) -> str:
+    """What an allowed on-site checks decision decided, from its recorded facts (not only "Allowed")."""
+    if decision.action != "visit.checks" or decision.outcome == RuleDecision.Outcome.REFUSED:
+        return ""
+    facts = (decision.inputs or {}).get("facts") or {}
+    relation = facts.get("relation")
+    if relation == "nobody":
+        return str(_("Decided: nobody was met; nothing about the debt was said."))
+    verified = (
+        relation == "debtor"
+        and facts.get("identification") in ("id_card", "known")
+        and facts.get("id_match") is not False
+    )
+    if verified:
+        return str(_("Decided: the person met is the verified debtor; the debt may be discussed."))
+    if relation == "debtor" and facts.get("id_match") is False:
+        return str(
+            _(
+                "Decided: the ID card sighted did not match the debtor's on file (%(n)s tries); the person met "
+                "counts as not identified and nothing about the debt may be said."
+            )
+            % {"n": facts.get("id_tries") or 1}
+        )
+    return str(_("Decided: the person met is not the verified debtor; nothing about the debt may be said."))
 
 
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -210,6 +236,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit, user = detail.visit, request.user
     for decision in detail.decisions:
         decision.label = DECISION_LABELS.get(decision.action, decision.action)  # type: ignore[attr-defined]
+        decision.summary = decided(decision)  # type: ignore[attr-defined]
     can_override = policies.can_override(user, visit) and visit.state == VisitState.PLANNED
     refused_approval = next(
         (

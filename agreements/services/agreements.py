@@ -257,6 +257,125 @@ def agreement_draft(
     return agreement
 
 
+def agreement_editable(agreement: Agreement) -> bool:
+    """A draft is edited until it is submitted for approval or anyone signed it."""
+    return agreement.state == AgreementState.DRAFT and not agreement.signatures.exists()
+
+
+@refusals_recorded("agreement.redraft")
+@transaction.atomic
+def agreement_redraft(
+    *,
+    agreement: Agreement,
+    actor: User,
+    kind: str,
+    total: Decimal,
+    first_due_date: dt.date,
+    method: str,
+    stated_income: Decimal | None,
+    stated_expenses: Decimal | None,
+    instalment_count: int = 1,
+    frequency: str = Frequency.MONTHLY,
+    method_note: str = "",
+    conditions: str = "",
+    debtor_requested_terms: bool = False,
+    schedule_lines: Sequence[tuple[dt.date, Decimal]] | None = None,
+    language: str = "zh-hans",
+    now: dt.datetime | None = None,
+) -> Agreement:
+    """Change the terms of a draft (one that failed affordability, say) instead of cancelling and retyping
+    it: the same checks as a new draft, the schedule rebuilt, and a signing link already sent for the old
+    terms no longer valid. Refused once submitted for approval or signed by anyone."""
+    now = now or _now()
+    agreement = lock_agreement(agreement)
+    case = lock_case(agreement.case)
+    policies.require(policies.can_draft(actor, case))
+    if not agreement_editable(agreement):
+        raise refuse(
+            "NOT_EDITABLE",
+            _("Only a draft nobody has signed yet can be edited; cancel it and draft a new one."),
+            "state",
+        )
+    owed = selectors.balance(case)
+    today = local_today(case, now)
+    failures = _terms_failures(
+        case=case,
+        kind=kind,
+        total=total,
+        first_due=first_due_date,
+        count=instalment_count,
+        frequency=frequency,
+        method=method,
+        stated_income=stated_income,
+        stated_expenses=stated_expenses,
+        today=today,
+        owed=owed,
+    )
+    if failures:
+        raise DomainError(failures)
+    lines = _lines(
+        kind=kind,
+        total=total,
+        currency=case.currency,
+        first_due=first_due_date,
+        count=instalment_count,
+        frequency=frequency,
+        edited=schedule_lines,
+    )
+    problems = schedule.schedule_problems(lines=lines, total=total, currency=case.currency, today=today)
+    if problems:
+        raise DomainError(problems)
+    before = {"total": agreement.total, "instalments": agreement.instalment_count}
+    agreement.kind = kind
+    agreement.balance = owed
+    agreement.total = total
+    agreement.first_due_date = lines[0].due_date
+    agreement.instalment_count = len(lines)
+    agreement.frequency = frequency if kind == AgreementKind.INSTALMENTS else Frequency.MONTHLY
+    agreement.schedule_edited = bool(schedule_lines)
+    agreement.method = method
+    agreement.method_note = (method_note or "").strip()[:300]
+    agreement.conditions = (conditions or "").strip()[:2000]
+    agreement.stated_income = stated_income
+    agreement.stated_expenses = stated_expenses
+    agreement.debtor_requested_terms = debtor_requested_terms
+    agreement.approval_required = (owed - total) / owed > case.creditor.settlement_approval_share
+    agreement.language = language if language in ("en", "zh-hans") else "zh-hans"
+    save(agreement, actor)
+    for old in list(agreement.instalments.all()):
+        old.delete()
+    for line in lines:
+        save(
+            Instalment(agreement=agreement, number=line.number, due_date=line.due_date, amount=line.amount),
+            actor,
+        )
+    revoked = 0
+    for link in agreement.signing_links.filter(used_at__isnull=True, expires_at__gt=now):
+        link.expires_at = now
+        link.save(update_fields=["expires_at"])
+        revoked += 1
+    audit.record(
+        actor=actor,
+        action="agreement.redrafted",
+        obj=agreement,
+        case_id=case.pk,
+        data={
+            "agreement": agreement.number,
+            "before": before,
+            "kind": kind,
+            "currency": case.currency,
+            "balance": owed,
+            "total": total,
+            "discount": owed - total,
+            "instalments": [[line.due_date, line.amount] for line in lines],
+            "debtor_requested_terms": debtor_requested_terms,
+            "approval_required": agreement.approval_required,
+            "signing_links_revoked": revoked,
+        },
+    )
+    return agreement
+
+
 def _decide(agreement: Agreement, *, moment: str, actor: Any, now: dt.datetime) -> decisions.Evaluation:
     case = agreement.case
     facts = selectors.facts_of(agreement, today=local_today(case, now))

@@ -234,6 +234,7 @@ def payment_record(
     )
     if existing is not None and not failures:
         if _same(existing, case=case, amount=amount, paid_on=paid_on):
+            existing.replayed = True  # type: ignore[attr-defined]  # the caller says nothing new was recorded
             return existing
         failures.append(
             fail(

@@ -127,6 +127,8 @@ def case_assign_agents(*, case: Case, agents: Iterable[User], actor: User) -> Ca
     if failures:
         raise DomainError(failures)
     current = {a.agent_id: a for a in case.assignments.all()}
+    if set(current) == set(wanted):
+        return case  # nothing changed: nothing written, nothing recorded (the view says so)
     now = _now()
     for agent_id, assignment in current.items():
         if agent_id not in wanted:

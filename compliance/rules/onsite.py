@@ -26,6 +26,7 @@ SRC = {
 DEBTOR = "debtor"
 IDENTIFIED_BY = ("id_card", "known")
 INSIDE = "inside"
+NOBODY = "nobody"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class OnSiteFacts:
     relation: str = ""
     identification: str = ""
     id_match: bool | None = None
+    id_tries: int = 0
     entry: str = ""
     entry_consent: bool = False
     checks_confirmed: bool = False
@@ -54,6 +56,7 @@ class OnSiteFacts:
             "relation": self.relation,
             "identification": self.identification,
             "id_match": self.id_match,
+            "id_tries": self.id_tries,
             "entry": self.entry,
             "entry_consent": self.entry_consent,
             "checks_confirmed": self.checks_confirmed,
@@ -70,7 +73,10 @@ def _name(facts: OnSiteFacts, agent_id: int) -> str:
 
 
 def check_credentials_shown(facts: OnSiteFacts) -> list[Failure]:
-    """Each agent showed the work ID, the creditor's authorization letter was shown, the purpose stated."""
+    """Each agent showed the work ID, the creditor's authorization letter was shown, the purpose stated
+    (to whoever was met: when nobody was met there was nobody to show them to)."""
+    if facts.relation == NOBODY:
+        return []
     failures = [
         _fail(
             "CREDENTIALS_SHOWN",
@@ -151,8 +157,9 @@ def check_conduct_attested(facts: OnSiteFacts) -> list[Failure]:
 
 
 ONSITE_CHECKS_BY_MOMENT: dict[str, tuple[str, ...]] = {
-    # Saving the checks: going inside without consent is refused outright.
-    "checks": ("ENTRY_CONSENT",),
+    # Confirming the checks: going inside without consent is refused outright, and credentials not shown
+    # cannot be confirmed as shown (the agents show them, then confirm).
+    "checks": ("ENTRY_CONSENT", "CREDENTIALS_SHOWN"),
     # Logging the conversation about the debt.
     "conversation": ("ENTRY_CONSENT", "CREDENTIALS_SHOWN", "IDENTITY_BEFORE_DISCLOSURE"),
     # Completing the visit: the conduct attestations (and, for a debt outcome, everything above).

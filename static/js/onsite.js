@@ -56,7 +56,9 @@
       }).then(function (result) {
         pending = false;
         if (result.ok) {
-          text(statusLine, (statusLine.dataset.saved || "Draft saved") + " " + result.body.saved_at);
+          var left = (result.body.errors || [])[0];
+          text(statusLine, (statusLine.dataset.saved || "Draft saved") + " " + result.body.saved_at +
+            (left ? " · " + (statusLine.dataset.partly || "kept out of the draft") + ": " + left.message : ""));
         } else {
           var first = (result.body.errors || [])[0];
           text(statusLine, (statusLine.dataset.failed || "Not saved") + (first ? ": " + first.message : ""));

@@ -62,6 +62,11 @@ def test_no_disclosure_unless_the_debtor_is_identified(changes):
     assert codes("conversation", **changes) == ["IDENTITY_BEFORE_DISCLOSURE"]
 
 
+def test_credentials_are_checked_when_the_checks_are_confirmed_unless_nobody_was_met():
+    assert codes("checks", authorization_shown=False) == ["CREDENTIALS_SHOWN"]
+    assert codes("checks", relation="nobody", authorization_shown=False, work_ids_shown=()) == []
+
+
 def test_known_from_prior_contact_identifies_without_a_document():
     assert codes("conversation", identification="known", id_match=None) == []
 

@@ -181,3 +181,17 @@ def test_verify_needs_a_csrf_token(compliance_officer):
 
     assert client.post(reverse("compliance:audit-verify")).status_code == 403
     assert audit_head() == since
+
+
+def test_the_trail_is_searched_by_the_case_reference(compliance_officer, case):
+    client = signed_in(compliance_officer)
+    record(2, action="case.verified", case_id=case.pk)
+    record(1, action="case.verified", case_id=case.pk + 1000)
+
+    by_ref = client.get(reverse("compliance:audit-list"), {"case": str(case)})
+    by_bare_ref = client.get(reverse("compliance:audit-list"), {"case": case.external_ref})
+    unknown = client.get(reverse("compliance:audit-list"), {"case": "NOPE/404"})
+
+    assert {e.case_id for e in by_ref.context["events"]} == {case.pk}
+    assert {e.case_id for e in by_bare_ref.context["events"]} == {case.pk}
+    assert "No case NOPE/404." in unknown.content.decode()

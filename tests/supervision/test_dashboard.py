@@ -173,7 +173,7 @@ def test_a_supervisor_of_no_team_is_told_so(client, db):
 
 def test_home_and_sign_in_take_supervisors_to_the_dashboard(client, supervisor, agent):
     assert get(client, supervisor, reverse("home"))["Location"] == DASHBOARD
-    assert get(client, agent, reverse("home"))["Location"] == reverse("cases:case-list")
+    assert get(client, agent, reverse("home"))["Location"] == reverse("visits:agenda")
     client.logout()
     response = client.post(
         reverse("accounts:login"), {"username": "sup", "password": "correct-horse-battery"}

@@ -58,11 +58,94 @@ def test_the_last_digits_of_the_id_card_are_compared_not_stored(on_site, agent):
     assert number[-4:] not in [str(v) for v in stored.values()]
 
 
-def test_a_document_that_does_not_match_is_not_the_debtor(on_site, agent):
+def test_a_mistyped_id_is_a_correctable_error_that_locks_nothing(on_site, agent):
+    number = on_site.case.debtor.id_number
+    head = audit_head()
+
+    with pytest.raises(DomainError) as refused:
+        save(on_site, agent, "checks", checks(on_site, identification="id_card", id_last4="0000"))
+
+    assert refused.value.codes == ["ID_MISMATCH"]
+    assert refused.value.failures[0].field == "id_last4"
+    assert "1 of 3" in str(refused.value)
+    assert audit_actions_since(head) == ["visit.log_save.refused"]
+    log = log_of(on_site)
+    assert (log.id_tries, log.id_match, log.checks_confirmed) == (1, None, False)
+
+    log = save(on_site, agent, "checks", checks(on_site, identification="id_card", id_last4=number[-4:]))
+
+    assert log.identity_verified
+    assert audit_events_since(head)[-1].data["id_tries"] == 1
+
+
+def test_after_the_packs_tries_the_mismatch_is_recorded_and_is_not_the_debtor(on_site, agent):
+    for _ in range(2):
+        with pytest.raises(DomainError):
+            save(on_site, agent, "checks", checks(on_site, identification="id_card", id_last4="0000"))
+    head = audit_head()
+
     log = save(on_site, agent, "checks", checks(on_site, identification="id_card", id_last4="0000"))
 
-    assert log.id_match is False
-    assert not log.identity_verified
+    assert (log.id_match, log.id_tries, log.identity_verified) == (False, 3, False)
+    assert audit_actions_since(head) == ["rules.allowed", "visit.checks_confirmed"]
+    decision = RuleDecision.objects.filter(action="visit.checks").latest("pk")
+    assert decision.inputs["facts"]["id_tries"] == 3
+
+
+def test_once_the_tries_are_used_the_right_digits_no_longer_verify(on_site, agent):
+    number = on_site.case.debtor.id_number
+    for _ in range(2):
+        with pytest.raises(DomainError):
+            save(on_site, agent, "checks", checks(on_site, identification="id_card", id_last4="0000"))
+    services.visit_log_save(
+        visit=on_site,
+        actor=agent,
+        step="checks",
+        data=checks(on_site, identification="id_card", id_last4="0000"),
+        confirm=False,
+        review=True,
+        now=LATER,
+    )
+
+    log = save(on_site, agent, "checks", checks(on_site, identification="id_card", id_last4=number[-4:]))
+
+    assert (log.id_match, log.identity_verified) == (False, False)
+
+
+def test_the_review_keeps_the_draft_and_records_no_decision(on_site, agent):
+    head = audit_head()
+
+    log = services.visit_log_save(
+        visit=on_site, actor=agent, step="checks", data=checks(on_site), confirm=False, review=True, now=LATER
+    )
+
+    assert not log.checks_confirmed
+    assert log.relation == "debtor"
+    assert audit_actions_since(head) == []
+    assert not RuleDecision.objects.filter(action="visit.checks").exists()
+
+
+def test_the_review_refuses_what_the_confirmation_would(on_site, agent):
+    with pytest.raises(DomainError) as refused:
+        services.visit_log_save(
+            visit=on_site,
+            actor=agent,
+            step="checks",
+            data=checks(on_site, authorization_shown=False),
+            confirm=False,
+            review=True,
+            now=LATER,
+        )
+
+    assert refused.value.codes == ["CREDENTIALS_SHOWN"]
+    assert not log_of(on_site).checks_confirmed
+
+
+def test_the_autosave_compares_no_id(on_site, agent):
+    save(on_site, agent, "checks", checks(on_site, identification="id_card", id_last4="0000"), confirm=False)
+
+    log = log_of(on_site)
+    assert (log.id_match, log.id_tries) == (None, 0)
 
 
 def test_an_id_card_sighted_needs_its_last_digits(on_site, agent):
@@ -165,18 +248,32 @@ def test_no_conversation_unless_the_person_is_the_identified_debtor(on_site, age
     assert refused.value.codes == ["IDENTITY_BEFORE_DISCLOSURE"]
 
 
-def test_no_conversation_unless_every_credential_was_shown(on_site, agent, other_agent):
-    save(on_site, agent, "checks", checks(on_site, work_ids_shown=[agent.pk], authorization_shown=False))
+def test_credentials_not_shown_cannot_be_confirmed_and_stay_correctable(on_site, agent, other_agent):
     head = audit_head()
 
     with pytest.raises(RulesRefused) as refused:
-        save(on_site, agent, "conversation", conversation())
+        save(on_site, agent, "checks", checks(on_site, work_ids_shown=[agent.pk], authorization_shown=False))
 
     assert refused.value.codes == ["CREDENTIALS_SHOWN", "CREDENTIALS_SHOWN"]
     assert other_agent.display_name in str(refused.value)
     assert audit_actions_since(head) == ["rules.refused"]
-    assert RuleDecision.objects.get(pk=refused.value.decision.pk).action == "visit.conversation"
-    assert log_of(on_site).conversation_saved_at is None
+    assert RuleDecision.objects.get(pk=refused.value.decision.pk).action == "visit.checks"
+    assert not log_of(on_site).checks_confirmed
+
+    assert save(on_site, agent, "checks", checks(on_site)).checks_confirmed
+
+
+def test_nobody_met_needs_no_credentials(on_site, agent):
+    log = save(
+        on_site,
+        agent,
+        "checks",
+        checks(
+            on_site, relation="nobody", work_ids_shown=[], authorization_shown=False, purpose_stated=False
+        ),
+    )
+
+    assert log.checks_confirmed
 
 
 @pytest.mark.parametrize(
@@ -362,19 +459,6 @@ def test_autosave_of_unconfirmed_checks_keeps_them_editable(on_site, agent):
 
     assert log.entry == "doorstep"
     assert log.checks_confirmed
-
-
-def test_autosave_cannot_log_a_conversation_the_rules_refuse(on_site, agent):
-    save(on_site, agent, "checks", checks(on_site, purpose_stated=False))
-    head = audit_head()
-
-    with pytest.raises(RulesRefused) as refused:
-        save(on_site, agent, "conversation", {"talking_points": "About the debt"}, confirm=False)
-
-    assert refused.value.codes == ["CREDENTIALS_SHOWN"]
-    assert refused.value.decision is None  # an autosave records no decision
-    assert audit_actions_since(head) == []
-    assert log_of(on_site).talking_points == ""
 
 
 @pytest.mark.parametrize("role", ["supervisor", "other_team_agent", "compliance_officer"])

@@ -77,19 +77,21 @@ def test_the_whole_visit_through_the_phone_pages(notified, agent, other_agent, a
     assert started.url == url("site-checks", notified)
 
     agents = [va.agent_id for va in notified.visit_agents.all()]
-    response = me.post(
-        url("site-checks", notified),
-        {
-            "work_ids_shown": agents,
-            "authorization_shown": "on",
-            "authorization_number": "M-1",
-            "purpose_stated": "on",
-            "relation": "debtor",
-            "identification": "known",
-            "entry": "doorstep",
-            "recording_consent": "yes",
-        },
-    )
+    the_checks = {
+        "work_ids_shown": agents,
+        "authorization_shown": "on",
+        "authorization_number": "M-1",
+        "purpose_stated": "on",
+        "relation": "debtor",
+        "identification": "known",
+        "entry": "doorstep",
+        "recording_consent": "yes",
+    }
+    review = me.post(url("site-checks", notified), the_checks)
+    assert review.templates[0].name == "visits/site/checks_review.html"
+    assert "Confirm and lock the checks" in review.content.decode()
+    assert not notified.logs.get().checks_confirmed
+    response = me.post(url("site-checks", notified), {**the_checks, "lock": "1"})
     assert response.url == url("site-conversation", notified)
     response = me.post(
         url("site-conversation", notified),
@@ -194,6 +196,81 @@ def test_autosave_answers_json_and_records_no_event(identified, agent, at_the_do
     assert "saved_at" in saved.json()
     assert audit_actions_since(head) == []
     assert identified.logs.get().talking_points == "half"
+
+
+def test_autosave_keeps_the_draft_when_one_field_is_invalid(identified, agent, at_the_door):
+    client = signed_in(agent)
+
+    saved = client.post(
+        url("site-conversation", identified),
+        {"talking_points": "Everything said so far", "debtor_state": "calm", "started": "25:99"},
+        headers={"X-Autosave": "1"},
+    )
+
+    assert saved.status_code == 200
+    assert [e["field"] for e in saved.json()["errors"]] == ["started"]
+    assert identified.logs.get().talking_points == "Everything said so far"
+
+
+def test_autosave_leaves_out_an_input_the_service_refuses_and_keeps_the_rest(identified, agent, at_the_door):
+    client = signed_in(agent)
+
+    saved = client.post(
+        url("site-conversation", identified),
+        {"talking_points": "Kept", "started": "10:05", "ended": "23:59"},  # ends in the future
+        headers={"X-Autosave": "1"},
+    )
+
+    assert saved.status_code == 200
+    assert [e["code"] for e in saved.json()["errors"]] == ["TIME_INVALID"]
+    log = identified.logs.get()
+    assert log.talking_points == "Kept"
+    assert log.ended_at is None
+
+
+def test_a_mistyped_id_is_shown_on_the_checks_form_and_locks_nothing(on_site, agent, at_the_door):
+    data = {**checks(on_site, identification="id_card", id_last4="0000"), "recording_consent": "yes"}
+
+    page = signed_in(agent).post(url("site-checks", on_site), data)
+
+    body = page.content.decode()
+    assert page.templates[0].name == "visits/site/checks.html"
+    assert "ID_MISMATCH" in body
+    assert "1 of 3" in body
+    assert not on_site.logs.get().checks_confirmed
+
+
+def test_the_review_says_what_confirming_decides_and_the_trace_says_it_after(
+    on_site, agent, supervisor, at_the_door
+):
+    data = {**checks(on_site, relation="family"), "recording_consent": "yes"}
+    me = signed_in(agent)
+
+    review = me.post(url("site-checks", on_site), data).content.decode()
+    assert "not the verified debtor" in review
+    me.post(url("site-checks", on_site), {**data, "lock": "1"})
+
+    trace = signed_in(supervisor).get(reverse("visits:visit-detail", args=[on_site.pk])).content.decode()
+    assert "Decided: the person met is not the verified debtor" in trace
+
+
+def test_the_talk_step_is_not_ticked_before_anything_is_recorded(on_site, agent, at_the_door):
+    services.visit_log_save(
+        visit=on_site, actor=agent, step="checks", data=checks(on_site, relation="family")
+    )
+    steps = {
+        s["name"]: s["done"] for s in signed_in(agent).get(url("site-conversation", on_site)).context["steps"]
+    }
+    assert steps["checks"]
+    assert not steps["conversation"]
+
+    services.visit_log_save(
+        visit=on_site, actor=agent, step="not_debtor", data={"nothing_about_debt_said": True}
+    )
+    steps = {
+        s["name"]: s["done"] for s in signed_in(agent).get(url("site-outcome", on_site)).context["steps"]
+    }
+    assert steps["conversation"]
 
 
 def test_autosave_refused_by_the_rules_answers_409_with_the_code(on_site, agent, at_the_door):

@@ -177,6 +177,7 @@ CORRECTABLE_FIELDS = (
 # Everything a correction copies from the returned version into the new draft.
 ALL_LOG_COPY_FIELDS = (
     *CHECK_FIELDS,
+    "id_tries",
     "checks_confirmed_at",
     "checks_confirmed_by",
     *CONVERSATION_FIELDS,
@@ -205,6 +206,9 @@ class VisitLog(TimeStampedModel):
     # The result of comparing the last digits of the document sighted with the debtor's on file; the
     # digits themselves are not stored.
     id_match = models.BooleanField(_("document matches the debtor's"), null=True, blank=True)
+    # How many comparisons did not match (the pack's `id_check_tries` caps them; then the mismatch is
+    # recorded and the person is not identified).
+    id_tries = models.PositiveSmallIntegerField(_("ID comparisons that did not match"), default=0)
     entry = models.CharField(_("where"), max_length=12, choices=Entry.choices, blank=True)
     entry_consent = models.BooleanField(_("explicitly invited inside"), default=False)
     recording_consent = models.BooleanField(_("consented to recording"), null=True, blank=True)

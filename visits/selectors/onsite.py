@@ -131,9 +131,9 @@ class OnSiteView:
     def steps(self) -> list[dict[str, Any]]:
         """The wizard's steps with whether each is done (for the progress bar)."""
         log = self.log
-        conversation_done = bool(
-            log and (log.conversation_saved_at or (log.checks_confirmed and not log.identity_verified))
-        )
+        # Ticked only once something was recorded: the conversation, or what was (not) said to someone
+        # who is not the verified debtor.
+        conversation_done = bool(log and log.conversation_saved_at)
         return [
             {"name": "check-in", "label": _("Check in"), "done": self.visit.on_site_at is not None},
             {"name": "checks", "label": _("Identity"), "done": bool(log and log.checks_confirmed)},

@@ -374,6 +374,7 @@ def onsite_facts(visit: Visit, log: VisitLog | None, agents: list[User] | None =
         relation=log.relation if log else "",
         identification=log.identification if log else "",
         id_match=log.id_match if log else None,
+        id_tries=log.id_tries if log else 0,
         entry=log.entry if log else "",
         entry_consent=bool(log and log.entry_consent),
         checks_confirmed=bool(log and log.checks_confirmed),
@@ -654,24 +655,32 @@ def visit_log_save(
     step: str,
     data: Mapping[str, Any],
     confirm: bool = True,
+    review: bool = False,
     now: dt.datetime | None = None,
 ) -> VisitLog:
     """Save one step of the draft log. `confirm=False` is the wizard's autosave: it keeps what was typed
     and records no event; `confirm=True` (the step's button) validates the step, runs its rules and
-    records it. The identity checks are locked once confirmed."""
+    records it. The identity checks are locked once confirmed, so they are first reviewed:
+    `review=True` (with `confirm=False`) validates them as a confirmation would and runs their rules
+    without recording a decision, keeps them as the draft, and locks nothing. An ID card's last
+    characters are compared only on review and confirmation (never by the autosave): a mismatch is a
+    correctable refusal until the pack's `id_check_tries`, then it is recorded (see `_id_mismatch`)."""
     now = now or timezone.now()
     if step not in STEPS:
         raise _refuse("INVALID_INPUT", _("Unknown step of the visit log."), "step")
     refusal: RulesRefused | None = None
+    mismatch: DomainError | None = None
     with transaction.atomic():
         visit = _lock_visit(visit)
         case = _lock_case(visit.case)
         policies.require(policies.can_fill_log(actor, visit))
         log = _draft(visit)
         if step == "checks":
-            values, failures = _checks_input(visit, case, data, confirm=confirm)
+            values, failures = _checks_input(visit, case, data, confirm=confirm or review)
+            if not (confirm or review):
+                values.pop("id_match")  # each comparison counts as a try: the autosave makes none
             if log.checks_confirmed:
-                changed = [n for n in CHECK_FIELDS if getattr(log, n) != values[n]]
+                changed = [n for n in CHECK_FIELDS if n in values and getattr(log, n) != values[n]]
                 if not changed:
                     return log
                 raise _refuse(
@@ -710,10 +719,18 @@ def visit_log_save(
             setattr(log, name, value)
         # A confirmed step runs (and records) its rules; an autosave only may not log a conversation
         # the rules would refuse (it keeps whatever else is typed, to be judged when confirmed).
-        rule_moment = {"checks": "checks", "conversation": "conversation"}.get(step) if confirm else None
+        rule_moment = (
+            {"checks": "checks", "conversation": "conversation"}.get(step) if confirm or review else None
+        )
         if step == "conversation" and not confirm:
             rule_moment = "conversation"
-        if rule_moment:
+        if step == "checks" and (confirm or review):
+            # Before the rules: a mistyped ID locks nothing and records no decision.
+            mismatch = _id_mismatch(log=log, case=case)
+            if mismatch is not None:
+                log.id_match = None  # the try is counted and kept (raised after the commit)
+                _save(log, actor)
+        if rule_moment and mismatch is None:
             refusal = _decide_onsite(
                 visit=visit,
                 case=case,
@@ -724,13 +741,46 @@ def visit_log_save(
                 now=now,
                 record=confirm,
             )
-        if refusal is None:
+        if refusal is None and mismatch is None:
             if confirm:
                 _confirm_step(visit=visit, case=case, log=log, step=step, actor=actor, now=now)
             _save(log, actor)
     if refusal is not None:
         raise refusal
+    if mismatch is not None:
+        raise mismatch
     return log
+
+
+def _id_mismatch(*, log: VisitLog, case: Case) -> DomainError | None:
+    """The last characters of the ID card sighted did not match: a mis-tap is corrected by typing them
+    again, up to the pack's `id_check_tries` mismatches; the last one is recorded (the person met then
+    counts as not identified), and once the tries are used no further comparison is made."""
+    if log.identification != Identification.ID_CARD:
+        return None
+    cap = max(1, pack_for_case(case).id_check_tries)
+    if log.id_tries >= cap:
+        log.id_match = False
+        return None
+    if log.id_match is not False:
+        return None
+    log.id_tries += 1
+    if log.id_tries >= cap:
+        return None
+    return DomainError(
+        [
+            _fail(
+                "ID_MISMATCH",
+                _(
+                    "The last 4 characters typed do not match the debtor's ID card on file (try %(n)d of "
+                    "%(cap)d). Check the card and type them again; after %(cap)d tries the mismatch is "
+                    "recorded and the person met counts as not identified."
+                )
+                % {"n": log.id_tries, "cap": cap},
+                "id_last4",
+            )
+        ]
+    )
 
 
 def _confirm_step(
@@ -744,6 +794,7 @@ def _confirm_step(
             relation=log.relation,
             identification=log.identification,
             id_match=log.id_match,
+            id_tries=log.id_tries,
             entry=log.entry,
             entry_consent=log.entry_consent,
             recording_consent=log.recording_consent,
@@ -764,6 +815,7 @@ def _confirm_step(
             content_sha256=_content_digest(log, CONVERSATION_FIELDS),
         )
     elif step == "not_debtor":
+        log.conversation_saved_at = now  # the talk step is done: what was (not) said is recorded
         action = "visit.third_party_met"
         data.update(
             relation=log.relation,

@@ -62,3 +62,11 @@ def notify_log_submitted(visit_id: int) -> int:
     from .services import notify_log_submitted as notify
 
     return notify(visit_id=visit_id)
+
+
+@shared_task(name="visits.tasks.requeue_stuck_notices")
+def requeue_stuck_notices() -> list[int]:
+    """Beat: notices still queued long after they were recorded are handed over again."""
+    from .services import notices_requeue_stuck
+
+    return notices_requeue_stuck()

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The cache (throttles) unreachable: a clear 503, JSON under /api/ (common/middleware.py).
+    "common.middleware.CacheUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): the session passed the second factor (django-otp).
@@ -297,8 +299,49 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Robustness (docs/deployment.md): tasks are acknowledged after they ran (a worker killed mid-task has
+# its task delivered again; every task is idempotent), one message prefetched per worker process, and a
+# task not acknowledged within the visibility timeout is delivered again (longer than the longest task).
+# Publishing fails fast when the broker is down: the outbox (common/outbox.py) keeps the task for the relay.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # The outbox relay (common/tasks.py) and the reconcilers of work recorded `queued` for too long.
+        "outbox-relay": {"task": "common.tasks.relay_outbox", "schedule": 60},
+        "outbox-purge": {"task": "common.tasks.purge_outbox", "schedule": 24 * 60 * 60},
+        "visits-requeue-stuck-notices": {"task": "visits.tasks.requeue_stuck_notices", "schedule": 5 * 60},
+        "compliance-requeue-stuck-exports": {
+            "task": "compliance.tasks.requeue_stuck_exports",
+            "schedule": 5 * 60,
+        },
+    }
+)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
+# Queued notices and exports older than this are handed over again by the reconcilers.
+OUTBOX_REQUEUE_AFTER_MINUTES = env.int("OUTBOX_REQUEUE_AFTER_MINUTES", default=15)
+
+# The cache (throttles, rate limits) on its own Redis database or server (CACHE_URL), never the broker's:
+# a broker outage must not take the pages down. Short timeouts; when it is down the pages answer a clear
+# 503 (common.middleware.CacheUnavailableMiddleware), never a bare 500.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -11,6 +11,7 @@ from .notices import (
     notice_record,
     notice_send,
     notice_template_save,
+    notices_requeue_stuck,
     notify_supervisor_of_refusal,
 )
 from .onsite import (
@@ -47,6 +48,7 @@ __all__ = [
     "notice_record",
     "notice_send",
     "notice_template_save",
+    "notices_requeue_stuck",
     "notify_log_submitted",
     "notify_supervisor_of_refusal",
     "statement_hand_over",

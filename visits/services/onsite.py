@@ -31,6 +31,7 @@ from cases.models import Case, Stage
 from cases.services.disputes import dispute_open
 from common.errors import DomainError, Failure
 from common.idempotency import checked_key
+from common.outbox import outbox_enqueue
 from common.pii import digest
 from compliance import audit, decisions
 from compliance.rules.onsite import OnSiteFacts, check_onsite, distance_m
@@ -1008,10 +1009,7 @@ def visit_complete(
 
 
 def _notify_reviewers(visit: Visit) -> None:
-    from .. import tasks
-
-    visit_id = visit.pk
-    transaction.on_commit(lambda: tasks.notify_log_submitted.delay(visit_id=visit_id))
+    outbox_enqueue(task="visits.tasks.notify_log_submitted", visit_id=visit.pk)
 
 
 def notify_log_submitted(*, visit_id: int) -> int:

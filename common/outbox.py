@@ -18,6 +18,7 @@ process after the commit, as before; its exceptions propagate.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 from typing import Any
 
@@ -69,7 +70,7 @@ def outbox_publish(*, message_id: int) -> bool:
     message = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING).first()
     if message is None:
         return False  # published already (by the relay or the other attempt)
-    task = app.tasks.get(message.task)
+    task = _task(app, message.task)
     if task is None:
         _failed(message, f"unknown task {message.task}")
         logger.error("outbox message %s names an unknown task %s", message.pk, message.task)
@@ -91,6 +92,17 @@ def outbox_publish(*, message_id: int) -> bool:
         return False
     _published(message)
     return True
+
+
+def _task(app: Any, name: str) -> Any:
+    """The registered task `name`; its module imported first if nothing imported it yet (tasks are
+    registered when their module is imported: the web process imports few of them)."""
+    if name not in app.tasks:
+        try:
+            importlib.import_module(name.rsplit(".", 1)[0])
+        except ImportError:
+            return None
+    return app.tasks.get(name)
 
 
 def _published(message: OutboxMessage) -> None:

@@ -35,3 +35,6 @@ X_FRAME_OPTIONS = "DENY"
 # in production; TWO_FACTOR_ROLES may add field agents, never remove one of these.
 ALWAYS_TWO_FACTOR = ("supervisor", "compliance_officer", "administrator")
 TWO_FACTOR_ROLES = tuple(dict.fromkeys((*ALWAYS_TWO_FACTOR, *TWO_FACTOR_ROLES)))
+# The deploy check that the application does not connect as the audit table's owner or a superuser
+# (compliance/checks.py, `manage.py check --deploy`).
+AUDIT_ROLE_CHECK = env.bool("AUDIT_ROLE_CHECK", default=True)

@@ -383,6 +383,18 @@ AUDIT_EXPORT_PDF_MAX_EVENTS = env.int("AUDIT_EXPORT_PDF_MAX_EVENTS", default=200
 # Requests per minute and client IP on the public verification page (429 beyond).
 PUBLIC_VERIFY_RATE_PER_MINUTE = env.int("PUBLIC_VERIFY_RATE_PER_MINUTE", default=30)
 
+# --- Bounds on placement files (cases/import_limits.py, docs/deployment.md) ----------------------
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=40)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=2000)
+IMPORT_MAX_PHONES_PER_ROW = env.int("IMPORT_MAX_PHONES_PER_ROW", default=10)
+IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=200)
+IMPORT_TIME_BUDGET_SECONDS = env.int("IMPORT_TIME_BUDGET_SECONDS", default=120)
+# The API's request bodies: larger answers 413, deeper JSON 400, both in the API's error shape.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=12)
+
 # --- Integration API (api/, docs/api.md) ------------------------------------------------------------
 REST_FRAMEWORK = {
     # Every API view names its own authentication (a creditor's API key or a user's token) and

@@ -454,3 +454,6 @@ API_WEBHOOK_RETRY_BASE_SECONDS = env.int("API_WEBHOOK_RETRY_BASE_SECONDS", defau
 API_WEBHOOK_RETRY_MAX_SECONDS = env.int("API_WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 # Webhook URLs must be https unless this is set (development only).
 API_WEBHOOK_ALLOW_HTTP = env.bool("API_WEBHOOK_ALLOW_HTTP", default=False)
+# The API's schema and docs (/api/v1/schema/, /api/v1/docs/) for anyone; off under production settings:
+# a signed-in user only (api/docs_views.py).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)

@@ -457,3 +457,5 @@ API_WEBHOOK_ALLOW_HTTP = env.bool("API_WEBHOOK_ALLOW_HTTP", default=False)
 # The API's schema and docs (/api/v1/schema/, /api/v1/docs/) for anyone; off under production settings:
 # a signed-in user only (api/docs_views.py).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+# Complaints one verification link may file a day (the same words again while open are one complaint).
+PUBLIC_COMPLAINTS_PER_DAY = env.int("PUBLIC_COMPLAINTS_PER_DAY", default=3)

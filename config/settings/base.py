@@ -391,9 +391,6 @@ IMPORT_MAX_PHONES_PER_ROW = env.int("IMPORT_MAX_PHONES_PER_ROW", default=10)
 IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
 IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=200)
 IMPORT_TIME_BUDGET_SECONDS = env.int("IMPORT_TIME_BUDGET_SECONDS", default=120)
-# The API's request bodies: larger answers 413, deeper JSON 400, both in the API's error shape.
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
-API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=12)
 
 # --- Integration API (api/, docs/api.md) ------------------------------------------------------------
 REST_FRAMEWORK = {

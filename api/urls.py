@@ -12,16 +12,16 @@ cases/<id>/agreements/, agreements/…, cases/<id>/payments/, cases/<id>/follow-
 """
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from .docs_views import DocsView, SchemaView
 from .views import agreements, auth, cases, creditor, facts, limitation, onsite, reviews, visits
 from .views.misc import not_found
 
 app_name = "api"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     # --- users: tokens ---------------------------------------------------------------------------
     path("auth/token/", auth.TokenObtain.as_view(), name="token"),
     path("auth/logout/", auth.Logout.as_view(), name="logout"),

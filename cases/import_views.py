@@ -19,6 +19,7 @@ from accounts.models import Role, User
 from common.errors import DomainError
 
 from . import policies, services
+from .import_limits import ENCODING_CHOICES
 from .importing import COLUMNS, REQUIRED
 from .models import Creditor, PlacementImport
 from .services.placement import ImportReport
@@ -37,6 +38,14 @@ class PlacementUploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Placement file (CSV or Excel .xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    encoding = forms.ChoiceField(
+        label=gettext_lazy("Text encoding of a CSV file"),
+        choices=ENCODING_CHOICES,
+        initial="auto",
+        required=False,
+        help_text=gettext_lazy("Leave on detect unless the preview says the text cannot be read."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -68,6 +77,7 @@ def case_import(request: HttpRequest) -> HttpResponse:
                 upload=data["file"],
                 actor=request.user,
                 supervisor=data["supervisor"],
+                encoding=data["encoding"] or "auto",
             )
         except DomainError as error:
             for failure in error.failures:

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from common.money import MINOR_UNITS, Currency, round_money
 from compliance.rules import resident_id_problem
 
+from . import import_limits
 from .models import IdType
 
 COLUMNS = (
@@ -176,8 +177,8 @@ class CellProblem(ValueError):
         self.code = code
 
 
-class FileProblem(ValueError):
-    pass
+# The file cannot be read at all (defined with the bounds, whose LimitProblem is one).
+FileProblem = import_limits.FileProblem
 
 
 # --- reading the file ----------------------------------------------------------------------------
@@ -189,6 +190,7 @@ def file_kind(data: bytes, filename: str) -> str:
     if name.endswith(".xlsx"):
         if not data.startswith(XLSX_MAGIC):
             raise FileProblem(_("the file is named .xlsx but is not an Excel workbook"))
+        import_limits.check_xlsx_archive(data)
         return "xlsx"
     if name.endswith(".csv"):
         if data.startswith(XLSX_MAGIC):
@@ -203,16 +205,14 @@ def file_kind(data: bytes, filename: str) -> str:
     raise FileProblem(_("only .csv and .xlsx files are accepted"))
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM) strictly, else GB18030 (what Chinese Excel saves)."""
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as error:
-        raise FileProblem(_("the file is neither UTF-8 nor GB18030 text")) from error
+def decode_text(data: bytes, encoding: str = "auto") -> tuple[str, str]:
+    """UTF-8 (with or without BOM) strictly, else GB18030 (what Chinese Excel saves) when plausible, or
+    the encoding the uploader chose; no control characters (cases/import_limits.py)."""
+    text, encoding = import_limits.decode(data, encoding)
+    problem = import_limits.text_control_problem(text)
+    if problem:
+        raise FileProblem(problem)
+    return text, encoding
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -240,19 +240,25 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
             _("the Excel workbook cannot be read (%(error)s)") % {"error": type(error).__name__}
         ) from error
     try:
+        if not workbook.worksheets:
+            raise FileProblem(_("the Excel workbook has no sheet"))
         sheet = workbook.worksheets[0]
         # values_only rows come in sheet order with gaps filled, so the index is the row number.
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        # At most one column past the cap is read: a cell at XFD1 does not make every row 16,384 wide.
+        max_col = import_limits.limit("IMPORT_MAX_COLUMNS") + 1
+        yield from enumerate(sheet.iter_rows(values_only=True, max_col=max_col), start=1)
     finally:
         workbook.close()
 
 
-def read_records(data: bytes, filename: str) -> tuple[Iterator[tuple[int, Sequence[Any]]], str]:
+def read_records(
+    data: bytes, filename: str, encoding: str = "auto"
+) -> tuple[Iterator[tuple[int, Sequence[Any]]], str]:
     kind = file_kind(data, filename)
     if kind == "xlsx":
-        return _xlsx_records(data), "xlsx"
-    text, encoding = decode_text(data)
-    return _csv_records(text), f"csv ({encoding})"
+        return import_limits.bounded(_xlsx_records(data)), "xlsx"
+    text, encoding = decode_text(data, encoding)
+    return import_limits.bounded(_csv_records(text)), f"csv ({encoding})"
 
 
 # --- cells ---------------------------------------------------------------------------------------
@@ -336,7 +342,7 @@ def clean_currency(value: Any) -> str:
     return text
 
 
-def clean_amount(value: Any, *, currency: str | None) -> Decimal:
+def clean_amount(value: Any, *, currency: str | None, positive: bool = False) -> Decimal:
     """Text (`12,345.60`, `¥12,345.60`) or an Excel number (float → Decimal via str)."""
     if isinstance(value, bool | dt.date | dt.time):
         raise CellProblem(_("is not an amount"))
@@ -352,6 +358,8 @@ def clean_amount(value: Any, *, currency: str | None) -> Decimal:
         raise CellProblem(_("is not an amount (write it like 12345.60)"))
     if amount < 0:
         raise CellProblem(_("must not be negative"))
+    if positive and amount == 0:
+        raise CellProblem(_("must be more than zero"))
     if amount >= MAX_AMOUNT:
         raise CellProblem(_("is too large"))
     code = currency if currency in MINOR_UNITS else "CNY"
@@ -433,6 +441,11 @@ def clean_phones(value: Any) -> tuple[str, ...]:
             raise CellProblem(_("is not a phone number (5 to 20 digits)"))
         if number not in phones:
             phones.append(number)
+    cap = import_limits.limit("IMPORT_MAX_PHONES_PER_ROW")
+    if len(phones) > cap:
+        raise CellProblem(
+            _("has %(n)d phone numbers, more than the %(max)d allowed") % {"n": len(phones), "max": cap}
+        )
     return tuple(phones)
 
 
@@ -509,8 +522,8 @@ def _parse_row(
     cell("work_address", clean_text, column="work_address")
     cell("contract_no", clean_text, column="contract_no")
     cell("currency", clean_currency)
-    cell("principal", clean_amount, currency=values.get("currency"))
-    cell("outstanding", clean_amount, currency=values.get("currency"))
+    cell("principal", clean_amount, currency=values.get("currency"), positive=True)
+    cell("outstanding", clean_amount, currency=values.get("currency"), positive=True)
     cell("overdue_since", clean_date)
     cell("product", clean_text, column="product")
     for name in AMOUNT_BREAKDOWN:
@@ -630,11 +643,14 @@ def parse_records(records: Iterable[tuple[int, Sequence[Any]]]) -> ParseResult:
     return result
 
 
-def parse_placement(data: bytes, filename: str) -> ParseResult:
-    """Parse a placement file; every problem is reported, a row with any problem yields no row."""
+def parse_placement(data: bytes, filename: str, encoding: str = "auto") -> ParseResult:
+    """Parse a placement file; every problem is reported, a row with any problem yields no row. A file
+    beyond the bounds of cases/import_limits.py is refused whole (FILE_REFUSED)."""
     try:
-        records, file_format = read_records(data, filename)
+        records, file_format = read_records(data, filename, encoding)
         result = parse_records(records)
+    except import_limits.LimitProblem as problem:
+        return ParseResult(errors=[RowError(0, "", str(problem), "FILE_REFUSED")])
     except FileProblem as problem:
         return ParseResult(errors=[RowError(0, "", str(problem), "FILE_UNREADABLE")])
     result.file_format = file_format
@@ -679,6 +695,8 @@ def row_problems(row: PlacementRow) -> list[RowError]:
             continue
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
             bad(name, _("must be a non-negative amount"))
+        elif name in ("principal", "outstanding") and amount == 0:
+            bad(name, _("must be more than zero"))
         elif amount != round_money(amount, row.currency if row.currency in MINOR_UNITS else "CNY"):
             bad(name, _("has too many decimal places"))
     if not errors:
@@ -692,6 +710,12 @@ def row_problems(row: PlacementRow) -> list[RowError]:
             bad("outstanding", problem, "AMOUNTS_DO_NOT_ADD_UP")
     if not isinstance(row.overdue_since, dt.date):
         bad("overdue_since", _("is not a date"))
+    if len(row.phones) > import_limits.limit("IMPORT_MAX_PHONES_PER_ROW"):
+        bad(
+            "phone",
+            _("has %(n)d phone numbers, more than the %(max)d allowed")
+            % {"n": len(row.phones), "max": import_limits.limit("IMPORT_MAX_PHONES_PER_ROW")},
+        )
     for phone in row.phones:
         if not _PHONE_NORMAL.match(phone):
             bad("phone", _("is not a phone number (5 to 20 digits)"))

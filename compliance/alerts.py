@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError, Failure, PermissionRefused
+from common.outbox import outbox_enqueue
 from common.pii import digest
 
 from . import audit, policies
@@ -64,15 +65,8 @@ def alert_raise(
         case_id=case_id,
         data={"kind": kind, "key": key, "subject": f"{object_type}:{object_id}", **(data or {})},
     )
-    alert_id = alert.pk
-    transaction.on_commit(lambda: _tasks().email_alert.delay(alert_id=alert_id))
+    outbox_enqueue(task="compliance.tasks.email_alert", alert_id=alert.pk)
     return alert
-
-
-def _tasks() -> Any:
-    from . import tasks
-
-    return tasks
 
 
 def officers_emails() -> list[str]:

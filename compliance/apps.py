@@ -8,7 +8,7 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         # The workspace's own extensions; the stage apps register theirs (compliance/registry.py).
-        from . import agents, documents, dossier, exceptions, registry, retention
+        from . import agents, checks, documents, dossier, exceptions, registry, retention  # noqa: F401 (checks registers)
 
         for source in exceptions.BUILT_IN:
             registry.register_exception_source(source)

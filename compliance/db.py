@@ -5,6 +5,8 @@ from contextlib import contextmanager
 from typing import Any
 
 TABLE = "compliance_auditevent"
+# Tables the application may only INSERT into and SELECT from (db_grant_app_role).
+APPEND_ONLY_TABLES = (TABLE,)
 
 SQLITE_CREATE = [
     f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
@@ -30,6 +32,30 @@ PG_DROP = [
 ]
 
 
+# TRUNCATE is not seen by row triggers: a statement-level trigger refuses it. The one way past it is the
+# `flush` command under settings that allow it (AUDIT_FLUSH_ALLOWED: the test settings only), which sets
+# the session's `fieldledger.audit_flush` for the flush. The application's role must not hold TRUNCATE
+# anyway (docs/deployment.md); this guards the owner's sessions (migrations, a psql prompt) too.
+FLUSH_SETTING = "fieldledger.audit_flush"
+PG_TRUNCATE_CREATE = [
+    f"""CREATE OR REPLACE FUNCTION {TABLE}_no_truncate() RETURNS trigger AS $$
+    BEGIN
+        IF current_setting('{FLUSH_SETTING}', true) = 'on' THEN
+            RETURN NULL;
+        END IF;
+        RAISE EXCEPTION 'audit events are append-only: TRUNCATE refused' USING ERRCODE = 'insufficient_privilege';
+    END;
+    $$ LANGUAGE plpgsql""",
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+    f"CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_no_truncate()",
+]
+PG_TRUNCATE_DROP = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+    f"DROP FUNCTION IF EXISTS {TABLE}_no_truncate()",
+]
+
+
 def create_statements(vendor: str) -> list[str]:
     return {"sqlite": SQLITE_CREATE, "postgresql": PG_CREATE}.get(vendor, [])
 
@@ -40,7 +66,23 @@ def drop_statements(vendor: str) -> list[str]:
 
 @contextmanager
 def audit_triggers_lifted(connection: Any) -> Iterator[None]:
-    """Only for a full flush on SQLite; a no-op elsewhere."""
+    """Only for a full flush: on SQLite the row triggers are dropped and created again; on PostgreSQL
+    the TRUNCATE trigger lets the session's flush through when the settings allow it
+    (AUDIT_FLUSH_ALLOWED, the test settings); a no-op elsewhere."""
+    if connection.vendor == "postgresql":
+        from django.conf import settings
+
+        if not getattr(settings, "AUDIT_FLUSH_ALLOWED", False):
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET {FLUSH_SETTING} = 'on'")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"RESET {FLUSH_SETTING}")
+        return
     if connection.vendor != "sqlite" or TABLE not in connection.introspection.table_names():
         yield
         return

@@ -28,10 +28,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError, Failure, PermissionRefused
+from common.outbox import outbox_enqueue, outbox_pending
 from common.pdf import render_pdf
 from common.spreadsheet import SafeCsvWriter
 
@@ -269,15 +271,8 @@ def export_request(
         obj=export,
         data={"export": export.pk, "filter": filter.as_dict(), "formats": formats},
     )
-    export_id = export.pk
-    transaction.on_commit(lambda: _tasks().run_audit_export.delay(export_id=export_id))
+    outbox_enqueue(task="compliance.tasks.run_audit_export", export_id=export.pk)
     return export
-
-
-def _tasks() -> Any:
-    from . import tasks
-
-    return tasks
 
 
 # --- running it (the background job) ------------------------------------------------------------------
@@ -309,6 +304,42 @@ def _claim(export_id: int) -> AuditExport | None:
         export.status, export.started_at = AuditExport.Status.RUNNING, timezone.now()
         export.save(update_fields=["status", "started_at"])
         return export
+
+
+def exports_requeue_stuck(*, now: dt.datetime | None = None) -> list[int]:
+    """The reconciler (beat): exports still `queued` after OUTBOX_REQUEUE_AFTER_MINUTES whose task is not
+    waiting in the outbox, and exports `running` for longer than the broker's visibility timeout twice
+    over (their worker died: the task was delivered again and found it taken), are queued again and
+    handed over (`audit.export_requeued`). The run is idempotent: it rewrites the same files."""
+    now = now or timezone.now()
+    queued_before = now - dt.timedelta(minutes=settings.OUTBOX_REQUEUE_AFTER_MINUTES)
+    running_before = now - dt.timedelta(
+        seconds=2 * settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    )
+    requeued = []
+    stuck = AuditExport.objects.filter(
+        Q(status=AuditExport.Status.QUEUED, requested_at__lt=queued_before)
+        | Q(status=AuditExport.Status.RUNNING, started_at__lt=running_before)
+    ).order_by("pk")
+    for export_id in list(stuck.values_list("pk", flat=True)[:100]):
+        if outbox_pending(task="compliance.tasks.run_audit_export", export_id=export_id):
+            continue
+        with transaction.atomic():
+            export = AuditExport.objects.select_for_update().get(pk=export_id)
+            old = export.status
+            export.status, export.requested_at = AuditExport.Status.QUEUED, now
+            export.save(update_fields=["status", "requested_at"])
+            audit.record(
+                actor=None,
+                action="audit.export_requeued",
+                obj=export,
+                data={"export": export.pk, "from": old},
+            )
+            outbox_enqueue(task="compliance.tasks.run_audit_export", export_id=export.pk)
+        requeued.append(export_id)
+    if requeued:
+        logger.error("audit exports stuck and handed over again: %s", requeued)
+    return requeued
 
 
 @dataclass

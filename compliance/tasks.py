@@ -63,3 +63,11 @@ def anonymize_expired_cases() -> list[int]:
     from .retention import anonymize_due
 
     return anonymize_due()
+
+
+@shared_task(name="compliance.tasks.requeue_stuck_exports")
+def requeue_stuck_exports() -> list[int]:
+    """Beat: audit exports queued (or running on a dead worker) for too long are handed over again."""
+    from .exports import exports_requeue_stuck
+
+    return exports_requeue_stuck()

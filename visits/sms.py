@@ -67,6 +67,16 @@ class FileBackend:
         self.path = Path(path or settings.SMS_FILE_PATH)
 
     def send_sms(self, *, to: str, text: str, idempotency_key: str) -> str:
+        # Like a real gateway: a key it already took returns that message, nothing is sent twice.
+        if self.path.exists():
+            with self.path.open(encoding="utf-8") as sent:
+                for raw in sent:
+                    try:
+                        earlier = json.loads(raw)
+                    except ValueError:
+                        continue
+                    if earlier.get("idempotency_key") == idempotency_key:
+                        return str(earlier["id"])
         message_id = f"file-{uuid.uuid4().hex}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = {

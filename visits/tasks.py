@@ -70,3 +70,11 @@ def pull_sms_receipts() -> list[list[Any]]:
     from .services import sms_receipts_pull
 
     return [list(item) for item in sms_receipts_pull()]
+
+
+@shared_task(name="visits.tasks.requeue_stuck_notices")
+def requeue_stuck_notices() -> list[int]:
+    """Beat: notices still queued long after they were recorded are handed over again."""
+    from .services import notices_requeue_stuck
+
+    return notices_requeue_stuck()

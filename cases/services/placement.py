@@ -613,13 +613,19 @@ def _read_upload(upload: UploadedFile) -> tuple[str, bytes]:
 @refusals_recorded("placement.previewed", unless=_dry_run)
 @transaction.atomic
 def placement_upload_preview(
-    *, creditor: Creditor, upload: UploadedFile, actor: User, supervisor: User | None = None
+    *,
+    creditor: Creditor,
+    upload: UploadedFile,
+    actor: User,
+    supervisor: User | None = None,
+    encoding: str = "auto",
 ) -> PlacementImport:
-    """Store an uploaded placement file, parse it and dry-run the import; the report awaits confirmation."""
+    """Store an uploaded placement file, parse it (a CSV in `encoding`, "auto": UTF-8 or GB18030) and
+    dry-run the import; the report awaits confirmation."""
     policies.require(policies.can_import(actor), _("Your role cannot import placement files."))
     name, data = _read_upload(upload)
     sha256 = hashlib.sha256(data).hexdigest()
-    parsed = importing.parse_placement(data, name)
+    parsed = importing.parse_placement(data, name, encoding)
     report = placement_import(
         creditor=creditor,
         rows=parsed.rows,
@@ -642,6 +648,7 @@ def placement_upload_preview(
             "supervisor_id": chosen.pk,
             "data_rows": parsed.data_rows,
             "file_format": parsed.file_format,
+            "encoding": encoding,
         },
     )
     placement.file.save(name, ContentFile(data), save=False)
@@ -689,7 +696,9 @@ def placement_upload_confirm(*, placement_import: PlacementImport, actor: User) 
         raise DomainError(
             [Failure("FILE_CHANGED", _("The stored file no longer matches the previewed one."), "", "file")]
         )
-    parsed = importing.parse_placement(data, placement.original_name)
+    parsed = importing.parse_placement(
+        data, placement.original_name, placement.report.get("encoding", "auto")
+    )
     supervisor_id = placement.report.get("supervisor_id")
     supervisor = (
         User.objects.select_related("team").filter(pk=supervisor_id).first() if supervisor_id else None

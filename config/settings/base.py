@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The cache (throttles) unreachable: a clear 503, JSON under /api/ (common/middleware.py).
+    "common.middleware.CacheUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): the session passed the second factor (django-otp).
@@ -304,8 +306,49 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Robustness (docs/deployment.md): tasks are acknowledged after they ran (a worker killed mid-task has
+# its task delivered again; every task is idempotent), one message prefetched per worker process, and a
+# task not acknowledged within the visibility timeout is delivered again (longer than the longest task).
+# Publishing fails fast when the broker is down: the outbox (common/outbox.py) keeps the task for the relay.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # The outbox relay (common/tasks.py) and the reconcilers of work recorded `queued` for too long.
+        "outbox-relay": {"task": "common.tasks.relay_outbox", "schedule": 60},
+        "outbox-purge": {"task": "common.tasks.purge_outbox", "schedule": 24 * 60 * 60},
+        "visits-requeue-stuck-notices": {"task": "visits.tasks.requeue_stuck_notices", "schedule": 5 * 60},
+        "compliance-requeue-stuck-exports": {
+            "task": "compliance.tasks.requeue_stuck_exports",
+            "schedule": 5 * 60,
+        },
+    }
+)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
+# Queued notices and exports older than this are handed over again by the reconcilers.
+OUTBOX_REQUEUE_AFTER_MINUTES = env.int("OUTBOX_REQUEUE_AFTER_MINUTES", default=15)
+
+# The cache (throttles, rate limits) on its own Redis database or server (CACHE_URL), never the broker's:
+# a broker outage must not take the pages down. Short timeouts; when it is down the pages answer a clear
+# 503 (common.middleware.CacheUnavailableMiddleware), never a bare 500.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -383,6 +426,15 @@ AUDIT_EXPORT_PDF_MAX_EVENTS = env.int("AUDIT_EXPORT_PDF_MAX_EVENTS", default=200
 # Requests per minute and client IP on the public verification page (429 beyond).
 PUBLIC_VERIFY_RATE_PER_MINUTE = env.int("PUBLIC_VERIFY_RATE_PER_MINUTE", default=30)
 
+# --- Bounds on placement files (cases/import_limits.py, docs/deployment.md) ----------------------
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=40)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=2000)
+IMPORT_MAX_PHONES_PER_ROW = env.int("IMPORT_MAX_PHONES_PER_ROW", default=10)
+IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=200)
+IMPORT_TIME_BUDGET_SECONDS = env.int("IMPORT_TIME_BUDGET_SECONDS", default=120)
+
 # --- Integration API (api/, docs/api.md) ------------------------------------------------------------
 REST_FRAMEWORK = {
     # Every API view names its own authentication (a creditor's API key or a user's token) and
@@ -442,3 +494,8 @@ API_WEBHOOK_RETRY_BASE_SECONDS = env.int("API_WEBHOOK_RETRY_BASE_SECONDS", defau
 API_WEBHOOK_RETRY_MAX_SECONDS = env.int("API_WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 # Webhook URLs must be https unless this is set (development only).
 API_WEBHOOK_ALLOW_HTTP = env.bool("API_WEBHOOK_ALLOW_HTTP", default=False)
+# The API's schema and docs (/api/v1/schema/, /api/v1/docs/) for anyone; off under production settings:
+# a signed-in user only (api/docs_views.py).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+# Complaints one verification link may file a day (the same words again while open are one complaint).
+PUBLIC_COMPLAINTS_PER_DAY = env.int("PUBLIC_COMPLAINTS_PER_DAY", default=3)

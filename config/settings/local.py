@@ -12,3 +12,5 @@ API_WEBHOOK_ALLOW_HTTP = env.bool("API_WEBHOOK_ALLOW_HTTP", default=True)  # a l
 # The demo signs in without a second factor; TWO_FACTOR_ROLES=supervisor,compliance_officer,administrator
 # turns it on (README "Security").
 TWO_FACTOR_ROLES = tuple(env.list("TWO_FACTOR_ROLES", default=[]))
+# `manage.py flush` may empty the audit table on a development database (compliance/db.py); never in production.
+AUDIT_FLUSH_ALLOWED = True

@@ -40,3 +40,8 @@ DOCUMENT_SIGNING_REQUIRED = True
 # in production; TWO_FACTOR_ROLES may add field agents, never remove one of these.
 ALWAYS_TWO_FACTOR = ("supervisor", "compliance_officer", "administrator")
 TWO_FACTOR_ROLES = tuple(dict.fromkeys((*ALWAYS_TWO_FACTOR, *TWO_FACTOR_ROLES)))
+# The deploy check that the application does not connect as the audit table's owner or a superuser
+# (compliance/checks.py, `manage.py check --deploy`).
+AUDIT_ROLE_CHECK = env.bool("AUDIT_ROLE_CHECK", default=True)
+# The API's schema and docs only for signed-in users (api/docs_views.py).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

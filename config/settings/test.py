@@ -16,3 +16,4 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Two-factor enforcement is off so that tests can force_login a supervisor; tests of the second factor
 # turn it on with `settings.TWO_FACTOR_ROLES = (...)` (tests/accounts/test_two_factor.py).
 TWO_FACTOR_ROLES: tuple[str, ...] = ()
+AUDIT_FLUSH_ALLOWED = True  # flush (TransactionTestCase) may empty the audit table: compliance/db.py

@@ -391,14 +391,15 @@ def test_export_list_query_count(client, compliance_officer, django_assert_max_n
 def test_an_export_through_a_real_worker(real_worker_app, compliance_officer, tmp_path):
     record(25, case_id=3)
     sent = []
-    delay = run_audit_export.delay
+    apply_async = run_audit_export.apply_async
 
     def keep(*args, **kwargs):  # type: ignore[no-untyped-def]
-        sent.append(delay(*args, **kwargs))
+        sent.append(apply_async(*args, **kwargs))
         return sent[-1]
 
-    # export_request queues the job when its transaction commits (autocommit here: at once).
-    with mock.patch.object(run_audit_export, "delay", side_effect=keep):
+    # export_request queues the job when its transaction commits (autocommit here: at once), through
+    # the outbox (common/outbox.py).
+    with mock.patch.object(run_audit_export, "apply_async", side_effect=keep):
         export = exports.export_request(
             actor=compliance_officer, filter=search.AuditFilter(case_id=3), formats=["jsonl", "csv"]
         )

@@ -12,6 +12,7 @@ from .notices import (
     notice_record,
     notice_send,
     notice_template_save,
+    notices_requeue_stuck,
     notify_supervisor_of_refusal,
 )
 from .onsite import (
@@ -48,6 +49,7 @@ __all__ = [
     "notice_record",
     "notice_send",
     "notice_template_save",
+    "notices_requeue_stuck",
     "notify_log_submitted",
     "notify_supervisor_of_refusal",
     "sms_receipt_record",

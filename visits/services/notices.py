@@ -9,6 +9,7 @@ Audit payloads carry ids, channels and digests: never a phone number, an email a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import uuid
 from typing import Any
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Case, DebtorPhone, VerificationStatus
 from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure, PermissionRefused
+from common.outbox import outbox_enqueue, outbox_pending
 from common.pii import digest, phone_digest
 from compliance import audit, decisions
 from compliance.refusals import refusals_recorded
@@ -54,6 +56,8 @@ from ._shared import (
 )
 from .clock import TypedTime, typed_time
 from .gate import contact_evaluate, contact_gate
+
+logger = logging.getLogger("fieldledger.notices")
 
 # --- links ----------------------------------------------------------------------------------------
 
@@ -271,9 +275,8 @@ def _create_notice(
     notice.full_clean()
     notice.save()
     result = {Channel.PHONE: ContactResult.CONNECTED}.get(channel, ContactResult.SENT)
-    notice_id = notice.pk
     # The contact gate judges the contact itself (hours in every zone, caps, flags, SMS only to a
-    # verified number), records it, and queues the sending task after commit.
+    # verified number) and records it; the sending task leaves through the outbox (below).
     contact_gate(
         case=case,
         actor=actor,
@@ -287,7 +290,7 @@ def _create_notice(
         subject=visit,
         visit=visit,
         notice=notice,
-        after_commit=(lambda: _tasks().send_notice.delay(notice_id=notice_id)) if queued else None,
+        after_commit=None,  # the send task leaves through the outbox below (recorded in this transaction)
     )
     VisitToken.objects.create(
         visit=visit, notice=notice, token_digest=token_digest(token), expires_at=visit.window_end
@@ -322,13 +325,9 @@ def _create_notice(
             **moved,
         },
     )
+    if queued:
+        outbox_enqueue(task="visits.tasks.send_notice", notice_id=notice.pk)
     return notice
-
-
-def _tasks() -> Any:
-    from .. import tasks
-
-    return tasks
 
 
 # --- sending (called by the Celery task) ----------------------------------------------------------
@@ -337,13 +336,15 @@ def _tasks() -> Any:
 def notice_send(*, notice_id: int, final_attempt: bool = False) -> Notice:
     """Send a queued SMS or email notice once, whatever the number of task runs.
 
-    The notice row is locked for the whole send, so two workers running the same task serialize and
-    the second sees `sent` and returns without sending. A temporary failure is counted, committed,
-    then re-raised for the task to retry (on its last try it becomes a permanent failure); a
-    permanent one marks the notice failed. The gateway also gets the idempotency key, for the case
-    where the commit after a successful send is lost.
+    Three steps, the gateway call outside any database transaction (a worker killed mid-send must not
+    roll back the record of a message that left): (1) lock the notice, return if it is no longer
+    queued or must be withdrawn, count the attempt, commit; (2) call the gateway with the notice's
+    idempotency key; (3) lock again and record it sent (`notice.sent`) unless another run did. A run
+    repeated after a crash, or two runs at once, call the gateway with the same key, which the gateway
+    answers with the message it already took, and only one records it. A temporary failure is
+    re-raised for the task to retry (on its last try it becomes a permanent failure); a permanent one
+    marks the notice failed.
     """
-    retry: sms.TemporaryError | None = None
     with transaction.atomic():
         notice = (
             Notice.objects.select_for_update(of=("self",))
@@ -358,35 +359,36 @@ def notice_send(*, notice_id: int, final_attempt: bool = False) -> Notice:
             # Facts changed since it was queued (visit cancelled, contact ceased, a dispute opened).
             return _mark_failed(notice, case_id=case_id, reason=withdrawn)
         notice.delivery_attempts += 1
-        try:
-            provider_id = _deliver(notice)
-        except sms.TemporaryError as error:
-            if final_attempt:
-                return _mark_failed(notice, case_id=case_id, reason=type(error).__name__)
-            notice.save(update_fields=["delivery_attempts", "updated_at"])
-            retry = error
-        except (sms.PermanentError, OSError, ValueError) as error:
-            return _mark_failed(notice, case_id=case_id, reason=type(error).__name__)
-        else:
-            notice.delivery_status = DeliveryStatus.SENT
-            # Through a gateway that reports delivery, the notice counts from its receipt
-            # (services/sms_receipts.py); a simulated or e-mail send counts from now.
-            awaits_receipt = notice.channel == Channel.SMS and sms.reports_delivery()
-            notice.delivered_at = None if awaits_receipt else _now()
-            notice.save(update_fields=["delivery_status", "delivered_at", "delivery_attempts", "updated_at"])
-            audit.record(
-                actor=None,
-                action="notice.sent",
-                obj=notice,
-                case_id=case_id,
-                data={
-                    "channel": notice.channel,
-                    "attempts": notice.delivery_attempts,
-                    "provider_id_digest": sha256_hex(provider_id),
-                },
-            )
-    if retry is not None:
-        raise retry
+        notice.save(update_fields=["delivery_attempts", "updated_at"])
+    try:
+        provider_id = _deliver(notice)
+    except sms.TemporaryError as error:
+        if final_attempt:
+            return _record_failure(notice_id, case_id=case_id, reason=type(error).__name__)
+        raise
+    except (sms.PermanentError, OSError, ValueError) as error:
+        return _record_failure(notice_id, case_id=case_id, reason=type(error).__name__)
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update(of=("self",)).get(pk=notice_id)
+        if notice.delivery_status != DeliveryStatus.QUEUED:
+            return notice  # another run recorded it
+        notice.delivery_status = DeliveryStatus.SENT
+        # Through a gateway that reports delivery, the notice counts from its receipt
+        # (services/sms_receipts.py); a simulated or e-mail send counts from now.
+        awaits_receipt = notice.channel == Channel.SMS and sms.reports_delivery()
+        notice.delivered_at = None if awaits_receipt else _now()
+        notice.save(update_fields=["delivery_status", "delivered_at", "updated_at"])
+        audit.record(
+            actor=None,
+            action="notice.sent",
+            obj=notice,
+            case_id=case_id,
+            data={
+                "channel": notice.channel,
+                "attempts": notice.delivery_attempts,
+                "provider_id_digest": sha256_hex(provider_id),
+            },
+        )
     return notice
 
 
@@ -414,6 +416,43 @@ def notice_delivered(*, idempotency_key: str, delivered_at: dt.datetime) -> Noti
         data={"channel": notice.channel, "handed_over_at": handed_over, "delivered_at": notice.delivered_at},
     )
     return notice
+
+
+def _record_failure(notice_id: int, *, case_id: int, reason: str) -> Notice:
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update(of=("self",)).get(pk=notice_id)
+        if notice.delivery_status != DeliveryStatus.QUEUED:
+            return notice
+        return _mark_failed(notice, case_id=case_id, reason=reason)
+
+
+def notices_requeue_stuck(*, now: dt.datetime | None = None) -> list[int]:
+    """The reconciler (beat): notices still `queued` after OUTBOX_REQUEUE_AFTER_MINUTES whose task is not
+    waiting in the outbox are handed over again (the task is idempotent; the gateway key de-duplicates).
+    Logged as an error, so an operator learns that a worker or the broker lost them."""
+    now = now or _now()
+    cutoff = now - dt.timedelta(minutes=settings.OUTBOX_REQUEUE_AFTER_MINUTES)
+    stuck = list(
+        Notice.objects.filter(delivery_status=DeliveryStatus.QUEUED, updated_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    requeued = []
+    for notice_id in stuck:
+        if outbox_pending(task="visits.tasks.send_notice", notice_id=notice_id):
+            continue  # the relay publishes it when the broker is back
+        with transaction.atomic():
+            # Touch it, so the next run waits another period before handing it over again.
+            Notice.objects.filter(pk=notice_id, delivery_status=DeliveryStatus.QUEUED).update(updated_at=now)
+            outbox_enqueue(task="visits.tasks.send_notice", notice_id=notice_id)
+        requeued.append(notice_id)
+    if requeued:
+        logger.error(
+            "notices queued for over %s minutes handed over again: %s",
+            settings.OUTBOX_REQUEUE_AFTER_MINUTES,
+            requeued,
+        )
+    return requeued
 
 
 def _deliver(notice: Notice) -> str:
@@ -595,8 +634,7 @@ def _refuse_visits(*, case: Case, visit: Visit, notice: Notice, actor: Any, now:
             **moved,
         },
     )
-    notice_id = notice.pk
-    transaction.on_commit(lambda: _tasks().notify_supervisor_of_refusal.delay(notice_id=notice_id))
+    outbox_enqueue(task="visits.tasks.notify_supervisor_of_refusal", notice_id=notice.pk)
 
 
 def notify_supervisor_of_refusal(*, notice_id: int) -> int:

@@ -32,6 +32,7 @@ from cases.services.disputes import dispute_open
 from cases.services.stage import case_can_move, case_stage_move
 from common.errors import DomainError, Failure
 from common.idempotency import checked_key
+from common.outbox import outbox_enqueue
 from common.pii import digest
 from compliance import audit, decisions
 from compliance.refusals import RulesRefused, refusals_recorded
@@ -1055,10 +1056,7 @@ def visit_complete(
 
 
 def _notify_reviewers(visit: Visit) -> None:
-    from .. import tasks
-
-    visit_id = visit.pk
-    transaction.on_commit(lambda: tasks.notify_log_submitted.delay(visit_id=visit_id))
+    outbox_enqueue(task="visits.tasks.notify_log_submitted", visit_id=visit.pk)
 
 
 def notify_log_submitted(*, visit_id: int) -> int:

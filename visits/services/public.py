@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from ..models import (
@@ -41,14 +42,32 @@ def complaint_record(*, visit: Visit, text: str = "", now: dt.datetime | None = 
 
     from ..selectors import pack_for_case
 
+    now = now or _now()
+    text = (text or "").strip()[:1000]
+    # One link, one voice: the same words again while that complaint is open are the same complaint,
+    # and a link files at most PUBLIC_COMPLAINTS_PER_DAY complaints a day (each one blocks visits).
+    recent = Complaint.objects.filter(
+        visit_id=visit.pk, channel=Complaint.Channel.PUBLIC_PAGE, created_at__gte=now - dt.timedelta(days=1)
+    ).order_by("-created_at", "-pk")
+    same = (
+        Complaint.objects.filter(
+            visit_id=visit.pk, channel=Complaint.Channel.PUBLIC_PAGE, status=Complaint.Status.OPEN, text=text
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if same is not None:
+        return same
+    if recent.count() >= settings.PUBLIC_COMPLAINTS_PER_DAY:
+        return recent.first()
     return complaint_create(
         kind=Complaint.Kind.COMPLAINT,
         channel=Complaint.Channel.PUBLIC_PAGE,
-        text=(text or "").strip()[:1000],
+        text=text,
         raised_by=Complaint.RaisedBy.DEBTOR,
         recorded_by=None,
         pack=pack_for_case(visit.case),
         case_id=visit.case_id,
         visit_id=visit.pk,
-        now=now or _now(),
+        now=now,
     )

@@ -80,6 +80,8 @@ def url_fetcher() -> Any:
 def html_to_pdf(html: str, *, filename: str, html_class: Any = None) -> RenderedPdf:
     """PDF bytes of an HTML document (already rendered), with their SHA-256; nothing is fetched."""
     if html_class is None:
-        from weasyprint import HTML as html_class
+        from weasyprint import HTML
+
+        html_class = HTML
     content = html_class(string=html, base_url=None, url_fetcher=url_fetcher()).write_pdf()
     return RenderedPdf(content=content, sha256=hashlib.sha256(content).hexdigest(), filename=filename)

@@ -1,7 +1,7 @@
 # FieldLedger developer commands. Every target uses .venv/bin/... directly: no activation needed.
 #   make run    create .venv, install, migrate, load demo data, serve on http://127.0.0.1:8000 (PORT=…)
 #   make test   the whole suite (SQLite unless DATABASE_URL is set; extra pytest options in PYTEST_ARGS)
-#   make lint   ruff check + ruff format --check
+#   make lint   ruff check + ruff format --check + mypy (config in pyproject.toml)
 #   make worker / make beat    Celery worker / beat (need REDIS_URL; see README)
 #   make bench  seed PostgreSQL (DATABASE_URL) with 100k cases and 1M audit events, measure, write bench/RESULTS.md
 #   make diagram               regenerate docs/case-stage.{dot,svg} from the case state machine
@@ -72,6 +72,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # A worker on the embedded default would use an in-memory broker that nobody else sees.
 worker: install

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
-from common.admin import AuditedAdminMixin
 from common.errors import DomainError
+from compliance.admin_mixins import AuditedAdminMixin
 
 from . import policies, services, two_factor
 from .models import Team, User

@@ -5,7 +5,8 @@ from typing import Any
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from common.admin import AuditedAdminMixin, ReadOnlyAdminMixin
+from common.admin import ReadOnlyAdminMixin
+from compliance.admin_mixins import AuditedAdminMixin
 
 from .models import (
     Case,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from common.pii import id_digest
 from compliance import registry
 
+from . import policies
 from .models import Case, Creditor, Debtor, IdType, Stage
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -47,6 +48,9 @@ class CasesDirectory:
 
     def exists(self, case_id: int) -> bool:
         return Case.objects.filter(pk=case_id).exists()
+
+    def can_view(self, user: Any, case: Case) -> bool:
+        return policies.can_view(user, case)
 
     def debtor_scope(self, ref: str) -> registry.DebtorScope | None:
         ref = (ref or "").strip()

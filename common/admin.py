@@ -1,30 +1,6 @@
-"""Admin helpers: FSM fields read-only, saves recorded in the audit trail."""
+"""Admin helpers shared by every app (the audited-save mixin is compliance/admin_mixins.py)."""
 
 from typing import Any
-
-from compliance import audit
-
-
-class AuditedAdminMixin:
-    """Every admin save or delete of reference data is an audit event (no personal data in the payload)."""
-
-    audit_fields: tuple[str, ...] = ()
-
-    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
-        obj._history_user = request.user
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
-        data = {"changed": sorted(form.changed_data)}
-        data.update({f: str(getattr(obj, f)) for f in self.audit_fields})
-        audit.record(
-            actor=request.user,
-            action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
-            obj=obj,
-            data=data,
-        )
-
-    def delete_model(self, request: Any, obj: Any) -> None:
-        audit.record(actor=request.user, action=f"{obj._meta.model_name}.deleted", obj=obj, data={})
-        super().delete_model(request, obj)  # type: ignore[misc]
 
 
 class ReadOnlyAdminMixin:

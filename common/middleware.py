@@ -6,6 +6,7 @@ list is off for the page and every frame.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ def header_value(policy: dict[str, list[str]]) -> str:
 
 
 class PermissionsPolicyMiddleware:
-    def __init__(self, get_response: Any) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.value = header_value(getattr(settings, "PERMISSIONS_POLICY", {}))
 

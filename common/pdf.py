@@ -168,7 +168,9 @@ def url_fetcher() -> Any:
 def html_to_pdf(html: str, *, filename: str, html_class: Any = None, sign: bool = False) -> RenderedPdf:
     """PDF bytes of an HTML document (already rendered), with their SHA-256; nothing is fetched."""
     if html_class is None:
-        from weasyprint import HTML as html_class
+        from weasyprint import HTML
+
+        html_class = HTML
     if CJK.search(html) and font_installed("zh") is False:
         raise font_missing_error()
     with _catch_missing_glyphs() as caught:

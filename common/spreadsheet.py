@@ -40,4 +40,4 @@ class SafeCsvWriter:
     def detach(self) -> IO[bytes]:
         """Flush and hand the binary stream back without closing it."""
         self._text.flush()
-        return self._text.detach()  # type: ignore[return-value]
+        return self._text.detach()

@@ -3,7 +3,7 @@ and the decision trace page linked from the visit page.
 
 Who sees what is asked of `compliance.packs` (`can_*`); a user without the right gets 404, never a hint
 that the page exists. Creditors are read through the app registry (compliance imports no stage app at
-module level); the cases policy for the decision page is imported inside the view.
+module level); the cases policy for the decision page comes through the case directory (registry.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 
-from . import packs, policies
+from . import packs, policies, registry
 from .limitation import INTERRUPTIONS
 from .models import PackChangeRequest, RuleDecision, RulePack
 from .pack_floors import floor_rows
@@ -364,12 +364,12 @@ def change_decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One decision's trace: pack and version, inputs, failures, outcome, override reason and who."""
-    from cases.policies import can_view  # the stage app's policy, asked at request time only
-
     decision = (
         RuleDecision.objects.select_related("pack", "actor", "override_of__actor").filter(pk=pk).first()
     )
-    if decision is None or not policies.decision_visible_to(request.user, decision, can_view_case=can_view):
+    if decision is None or not policies.decision_visible_to(
+        request.user, decision, can_view_case=registry.case_directory().can_view
+    ):
         raise Http404
     inputs = decision.inputs or {}
     facts = inputs.get("facts", {})

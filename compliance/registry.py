@@ -64,6 +64,10 @@ class CaseDirectory(Protocol):
 
     def exists(self, case_id: int) -> bool: ...
 
+    def can_view(self, user: Any, case: Any) -> bool:
+        """The cases app's policy: may this user see this case (a `cases.Case`)?"""
+        ...
+
     def debtor_scope(self, ref: str) -> DebtorScope | None:
         """`ref` is an opaque reference: the debtor's id, or the keyed digest of their document number."""
         ...

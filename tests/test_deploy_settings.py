@@ -89,15 +89,6 @@ def _agency_signing_files(tmp_path: Path) -> dict[str, str]:
     return {"DOCUMENT_SIGNING_KEY": str(key_path), "DOCUMENT_SIGNING_CERT": str(cert_path)}
 
 
-def _dotenv_sets(name: str) -> bool:
-    """base.py reads BASE_DIR/.env for variables the environment does not set."""
-    dotenv = BASE_DIR / ".env"
-    if not dotenv.exists():
-        return False
-    lines = dotenv.read_text(encoding="utf-8").splitlines()
-    return any(line.strip().removeprefix("export ").lstrip().startswith(f"{name}=") for line in lines)
-
-
 def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
     env = _production_env(tmp_path)
     assert len(env["SECRET_KEY"]) == 60
@@ -144,8 +135,6 @@ def test_the_staging_switch_allows_simulated_messaging(tmp_path):
 
 @pytest.mark.parametrize("secret", ["SECRET_KEY", "PII_DIGEST_KEY"])
 def test_production_settings_refuse_to_load_without_a_secret(tmp_path, secret):
-    if _dotenv_sets(secret):
-        pytest.skip(f"this checkout's .env sets {secret}, so the settings would read it from there")
     env = _production_env(tmp_path)
     del env[secret]
 
@@ -153,6 +142,73 @@ def test_production_settings_refuse_to_load_without_a_secret(tmp_path, secret):
 
     assert result.returncode != 0
     assert secret in result.stderr, result.stderr
+
+
+def test_production_settings_refuse_to_load_without_a_database_url(tmp_path):
+    """No silent fallback to base.py's SQLite file: the settings do not load, and say what is missing."""
+    env = _production_env(tmp_path)
+    del env["DATABASE_URL"]
+
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL must be set under production settings" in result.stderr, (
+        result.stderr
+    )
+
+
+def test_a_blank_database_url_is_refused_too(tmp_path):
+    result = _manage("check", env=_production_env(tmp_path, DATABASE_URL=" "))
+
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set" in result.stderr, result.stderr
+
+
+DOTENV_SCRIPT = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+print(json.dumps("config.settings.dotenv" in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    ("settings_module", "reads_dotenv"),
+    [
+        ("config.settings.local", True),
+        ("config.settings.test", False),
+        ("config.settings.production", False),
+    ],
+)
+def test_only_local_settings_read_dotenv(tmp_path, settings_module, reads_dotenv):
+    """`.env` is a developer's convenience: test and production read the process environment only."""
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", DOTENV_SCRIPT, settings_module],
+        cwd=BASE_DIR,
+        env=_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == ("true" if reads_dotenv else "false")
+
+
+def test_dotenv_is_read_in_one_place_only():
+    """Nothing but config/settings/dotenv.py reads `.env`, and only local.py imports it."""
+    readers = {
+        str(path.relative_to(BASE_DIR))
+        for path in (BASE_DIR / "config").rglob("*.py")
+        if "read_env" in path.read_text(encoding="utf-8")
+    }
+    importers = {
+        path.name
+        for path in (BASE_DIR / "config" / "settings").glob("*.py")
+        if "import dotenv" in path.read_text(encoding="utf-8")
+    }
+    assert readers == {"config/settings/dotenv.py"}
+    assert importers == {"local.py"}
 
 
 # --- the browser-facing headers and the second factor under production settings ----------------------
@@ -249,9 +305,6 @@ def test_production_sends_the_security_headers_and_secure_cookies(tmp_path):
     ],
 )
 def test_production_always_requires_two_factor_of_the_three_roles(tmp_path, configured, expected):
-    if _dotenv_sets("TWO_FACTOR_ROLES"):
-        pytest.skip("this checkout's .env sets TWO_FACTOR_ROLES")
-
     facts = _production_facts(tmp_path, TWO_FACTOR_ROLES=configured)
 
     assert facts["two_factor_roles"] == expected

@@ -392,10 +392,10 @@ def check_visit_frequency(facts: VisitFacts, pack: PackParams, now: dt.datetime)
 
 
 def _flag(
-    code: str, value: bool, message: Any
+    code: str, value: str, message: Any
 ) -> Callable[[VisitFacts, PackParams, dt.datetime], list[Failure]]:
     def check(facts: VisitFacts, pack: PackParams, now: dt.datetime) -> list[Failure]:
-        return [_fail(code, message)] if getattr(facts, value) else []  # type: ignore[call-overload]
+        return [_fail(code, message)] if getattr(facts, value) else []
 
     check.__name__ = f"check_{code.lower()}"
     return check
@@ -403,27 +403,27 @@ def _flag(
 
 check_visit_refused = _flag(
     "VISIT_REFUSED",
-    "visits_refused",  # type: ignore[arg-type]
+    "visits_refused",
     _("The debtor refused visits; use letter, email or phone instead."),
 )
 check_cease_contact = _flag(
     "CEASE_CONTACT",
-    "contact_ceased",  # type: ignore[arg-type]
+    "contact_ceased",
     _("The debtor asked in writing that contact cease."),
 )
 check_represented = _flag(
     "REPRESENTED",
-    "represented",  # type: ignore[arg-type]
+    "represented",
     _("The debtor is represented by a lawyer for this debt: contact the lawyer."),
 )
 check_dispute_open = _flag(
     "DISPUTE_OPEN",
-    "dispute_open",  # type: ignore[arg-type]
+    "dispute_open",
     _("A dispute or complaint on this debt is open; wait until it is resolved."),
 )
 check_vulnerable = _flag(
     "VULNERABLE",
-    "vulnerable",  # type: ignore[arg-type]
+    "vulnerable",
     _("The debtor has a vulnerability flag under review."),
 )
 

@@ -12,10 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
+# The process environment only: `.env` is read by local.py (development), never by test or production.
 env = environ.Env()
-env_file = BASE_DIR / ".env"
-if env_file.exists():
-    env.read_env(str(env_file))
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])

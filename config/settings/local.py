@@ -1,5 +1,10 @@
-"""The embedded default: the one-command demo and development (SQLite unless DATABASE_URL is set)."""
+"""The embedded default: the one-command demo and development (SQLite unless DATABASE_URL is set).
 
+The only settings that read `.env` (for variables the environment does not set): `dotenv` is imported
+before `base`, which reads the environment.
+"""
+
+from . import dotenv  # noqa: F401  (must come before base: it fills the environment base reads)
 from .base import *  # noqa: F403
 from .base import env
 

@@ -1,10 +1,19 @@
-"""Production settings: everything from the environment, no secret defaults, HTTPS only.
+"""Production settings: the process environment only (never `.env`), no secret defaults, HTTPS only.
 
 `DJANGO_SETTINGS_MODULE=config.settings.production python manage.py check --deploy` passes with no
 warnings when SECRET_KEY, PII_DIGEST_KEY and DATABASE_URL are set.
 """
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
+
+# Before base.py reads it: no silent fallback to its SQLite file (for development and tests only).
+if not os.environ.get("DATABASE_URL", "").strip():
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set under production settings, e.g. "
+        "postgres://user:password@host:5432/fieldledger (there is no default database in production)"
+    )
 
 from .base import *  # noqa: F403
 from .base import TWO_FACTOR_ROLES, env

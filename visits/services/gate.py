@@ -208,8 +208,8 @@ def contact_gate(
     if evaluation.warnings:
         data["warnings"] = sorted({w.code for w in evaluation.warnings})
     audit.record(actor=actor, action="contact.recorded", obj=contact, case_id=case.pk, data=data)
-    contact.warnings = evaluation.warnings  # type: ignore[attr-defined]  (shown by the view)
-    contact.evaluation = evaluation  # type: ignore[attr-defined]  (the caller may link the decision)
+    contact.warnings = evaluation.warnings  # type: ignore[attr-defined]  # shown by the view
+    contact.evaluation = evaluation  # type: ignore[attr-defined]  # the caller may link the decision
     if outbound is not None:
         message = outbound
         transaction.on_commit(lambda: deliver(message))

@@ -9,8 +9,15 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import receivers  # noqa: F401  (login / failed-login audit events)
+        from compliance import registry
+
+        from . import (
+            receivers,  # noqa: F401  (login / failed-login audit events)
+            roles,
+        )
         from .roles import sync_role_permissions
+
+        registry.set_role_reader(roles)  # the document policy's roles (compliance never imports accounts)
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="fieldledger_sync_roles")
         _hide_otp_device_admins()

@@ -16,7 +16,7 @@ class _SignInUnlessPublic:
         user = getattr(request, "user", None)
         if not settings.API_DOCS_PUBLIC and not (user is not None and user.is_authenticated):
             return redirect_to_login(request.get_full_path())
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
 
 
 class SchemaView(_SignInUnlessPublic, SpectacularAPIView):

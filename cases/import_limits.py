@@ -124,11 +124,12 @@ def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    gb_text: str | None
     try:
-        text = data.decode("gb18030")
+        gb_text = data.decode("gb18030")
     except UnicodeDecodeError:
-        text = None
-    if text is None or _implausible_share(text) > GB_IMPLAUSIBLE_SHARE:
+        gb_text = None
+    if gb_text is None or _implausible_share(gb_text) > GB_IMPLAUSIBLE_SHARE:
         best = from_bytes(data).best()
         guess = best.encoding if best is not None else "?"
         raise LimitProblem(
@@ -138,7 +139,7 @@ def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
             )
             % {"guess": guess}
         )
-    return text, "gb18030"
+    return gb_text, "gb18030"
 
 
 def _implausible_share(text: str) -> float:

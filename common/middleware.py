@@ -7,7 +7,6 @@ list is off for the page and every frame.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -46,7 +45,7 @@ class CacheUnavailableMiddleware:
     error shape under /api/, a short page elsewhere — with Retry-After. Nothing was written: the
     throttles are read before any service runs."""
 
-    def __init__(self, get_response: Any) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.errors = _cache_errors()
 

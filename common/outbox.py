@@ -65,7 +65,7 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 def outbox_publish(*, message_id: int) -> bool:
     """Publish one pending message; True when the broker took it (or it ran, eagerly). A broker error
     is logged and leaves it pending for the relay; it never reaches the caller."""
-    from config.celery import app
+    from celery import current_app as app  # the project's app (config/celery.py), without importing config
 
     message = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING).first()
     if message is None:

@@ -184,4 +184,5 @@ def sign_pdf(content: bytes, *, reason: str = "") -> bytes:
     timestamper = timestamps.HTTPTimeStamper(tsa, timeout=10) if tsa else None
     writer = IncrementalPdfFileWriter(io.BytesIO(content))
     out = signers.PdfSigner(meta, signer=signer, timestamper=timestamper).sign_pdf(writer)
-    return out.getvalue()
+    signed: bytes = out.getvalue()
+    return signed

@@ -23,10 +23,10 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import is_service, roles_of
 from common.errors import PermissionRefused
 
 from . import audit
+from .registry import role_reader
 
 FULL = "full"
 MASKED = "masked"
@@ -140,9 +140,10 @@ def profile_for(user: Any, key: str) -> str | None:
     scope is a 404 before this is asked)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    if is_service(user) or user.is_superuser:
+    roles = role_reader()
+    if roles.is_service(user) or user.is_superuser:
         return FULL
-    profiles = [KINDS[key].roles[r] for r in roles_of(user) if r in KINDS[key].roles]
+    profiles = [KINDS[key].roles[r] for r in roles.roles_of(user) if r in KINDS[key].roles]
     if not profiles:
         return None
     return FULL if FULL in profiles else MASKED

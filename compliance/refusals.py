@@ -111,11 +111,11 @@ def refusals_recorded(
             except DomainError as error:
                 if unless is not None and unless(kwargs):
                     raise
-                obj = next(
+                obj: Model | None = next(
                     (
-                        kwargs[name]
-                        for name in names
-                        if isinstance(kwargs.get(name), Model) and kwargs[name].pk  # type: ignore[union-attr]
+                        value
+                        for value in (kwargs.get(name) for name in names)
+                        if isinstance(value, Model) and value.pk
                     ),
                     None,
                 )

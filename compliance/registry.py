@@ -6,6 +6,8 @@ a stage app adds its own rows, columns, dossier sections and anonymizers without
 
 - `CaseDirectory` (exactly one, set by `cases`): which case ids belong to a team, a creditor or a
   debtor, labels for case ids, and which cases are closed (for retention).
+- `RoleReader` (exactly one, set by `accounts`): the roles a user holds and whether it is the service
+  account (the document policy, compliance/documents.py, maps roles to masking profiles).
 - `ExceptionSource` (many): rows of the exceptions report (refusals, overrides, "visit checked in
   outside the window", ...).
 - `AgentMetricSource` (many): columns of the agent-level monthly view (visits by state, ...).
@@ -91,6 +93,29 @@ def case_directory() -> CaseDirectory:
     if _directory is None:  # pragma: no cover - the cases app is always installed
         raise RuntimeError("no case directory registered (the cases app sets it in its ready())")
     return _directory
+
+
+# --- the roles of a user (one provider: the accounts app) -----------------------------------------
+
+
+class RoleReader(Protocol):
+    def roles_of(self, user: Any) -> frozenset[str]: ...
+
+    def is_service(self, user: Any) -> bool: ...
+
+
+_role_reader: RoleReader | None = None
+
+
+def set_role_reader(reader: RoleReader) -> None:
+    global _role_reader  # one provider, set once at start-up
+    _role_reader = reader
+
+
+def role_reader() -> RoleReader:
+    if _role_reader is None:  # pragma: no cover - the accounts app is always installed
+        raise RuntimeError("no role reader registered (the accounts app sets it in its ready())")
+    return _role_reader
 
 
 # --- the exceptions report ------------------------------------------------------------------------

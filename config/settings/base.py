@@ -477,6 +477,10 @@ SPECTACULAR_SETTINGS = {
         "LogStatusEnum": "visits.models.LogStatus.choices",
         "FactSourceEnum": "cases.models.FactSource.choices",
         "PaymentSourceEnum": "agreements.models.PaymentSource.choices",
+        "FactKindEnum": "cases.fact_models.FactKind.choices",
+        "ConsentKindEnum": "cases.fact_models.ConsentKind.choices",
+        "ConsentMethodEnum": "cases.fact_models.ConsentMethod.choices",
+        "PaymentMethodEnum": "agreements.models.PaymentMethod.choices",
     },
 }
 # Requests per credential (DRF rate syntax: N/second|minute|hour|day); 429 beyond.

@@ -347,7 +347,7 @@ def contact_facts(
 ) -> ContactFacts:
     """The facts the contact gate judges, read as the visit facts read them (the debtor's flags, an open
     dispute or complaint on the debt), with the earlier contacts of 8 days for the caps and, for a
-    threat of legal action, the limitation facts of the agreements selector."""
+    threat of legal action, the limitation facts (compliance/limitation.py)."""
     from compliance.rules.contacts import LEGAL_THREAT_CHANNELS
 
     debtor = case.debtor
@@ -363,17 +363,9 @@ def contact_facts(
     last_demand_on = None
     threat = legal_threat or channel in LEGAL_THREAT_CHANNELS
     if threat:
-        from agreements.selectors import agreement_facts  # the limitation facts have one home
-
-        last_demand_on = agreement_facts(
-            case=case,
-            instalments=[],
-            frequency="monthly",
-            stated_income=None,
-            stated_expenses=None,
-            debtor_requested=False,
-            today=today or at.date(),
-        ).last_demand_on
+        # The last event that restarted the limitation period, from its one home (compliance/limitation.py),
+        # as the agreements selector reads it.
+        last_demand_on = limitation_facts(case=case, pack=pack_for_case(case)).last_interruption_on
     return ContactFacts(
         channel=channel,
         purpose=purpose,

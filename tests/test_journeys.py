@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from common.pii import phone_digest
 from compliance.audit import verify_chain
 from compliance.models import AuditExport
 from tests import browser as b
+from tests.common.test_signing import validate
 from tests.compliance.conftest import real_worker_app  # noqa: F401 - the fixture
 from tests.fixtures.placement import csv_bytes, valid_row
 from tests.visits.conftest import approved_visit, home, plan, planned, verified_case  # noqa: F401
@@ -318,10 +320,24 @@ def test_a_case_from_the_placement_file_to_closed(
             boss.click(f"a[href='/agreements/closures/{closure.pk}/report.pdf']")
         report = tmp_path / "closing-report.pdf"
         download.value.save_as(report)
+        # The closing report is the supervisor's: the field agent on the case is refused it.
+        b.sign_in_again(me, live_server, agent)
+        refused = me.request.get(f"{url}/agreements/closures/{closure.pk}/report.pdf", max_redirects=0)
+        assert refused.status == 302, refused.status  # no PDF: back to the case, with the reason
+        assert refused.headers["location"].endswith(f"/cases/{case.pk}/")
+        me.goto(detail)
+        assert b.messages(me), "the refusal is explained"
+        shot(me, "closing-report-refused", phone=True)
 
     case.refresh_from_db()
     assert case.stage == Stage.CLOSED
     assert report.read_bytes().startswith(b"%PDF")
+    for issued in (signed_pdf, report):  # both carry the agency's PAdES signature, intact and trusted
+        with ThreadPoolExecutor(1) as pool:  # pyHanko runs its own event loop; Playwright's is running here
+            status = pool.submit(validate, issued.read_bytes()).result()
+        assert status.bottom_line, issued.name
+        assert status.intact, issued.name
+        assert status.trusted, issued.name
     assert verify_chain().ok
     assert dt.date(2026, 12, 10) == closure.closed_at.astimezone(local(2026, 1, 1, 0).tzinfo).date()
 

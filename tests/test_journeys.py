@@ -20,12 +20,12 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.db import connection
-from django.utils import timezone
 
 from agreements.models import AgreementState
 from cases.models import Case, DebtorPhone, Stage
@@ -33,8 +33,8 @@ from common.pii import phone_digest
 from compliance.audit import verify_chain
 from compliance.models import AuditExport
 from tests import browser as b
+from tests.common.test_signing import validate
 from tests.compliance.conftest import real_worker_app  # noqa: F401 - the fixture
-from tests.factories import gentler_channels_tried
 from tests.fixtures.placement import csv_bytes, valid_row
 from tests.visits.conftest import approved_visit, home, plan, planned, verified_case  # noqa: F401
 from tests.visits.factories import local
@@ -133,8 +133,19 @@ def test_a_case_from_the_placement_file_to_closed(
     shot(me, "verified", phone=True)
 
     # --- the agent plans the visit; the supervisor approves; the agent gives notice by phone --------
-    # GENTLER_FIRST: a letter, a call and an SMS came first (recorded through the contact service).
-    gentler_channels_tried(case, agent, before=timezone.now())
+    # GENTLER_FIRST: gentler contacts came first (the CN pack: 3 in 14 days); the agent records them on
+    # the case's contact history, as sent in the days before.
+    me.goto(detail)
+    with me.expect_navigation():
+        me.click(f"a[href='/visits/cases/{case.pk}/contacts/']")
+    for channel, day in (("letter", 18), ("email", 20), ("letter", 21)):
+        b.submit(
+            me,
+            "form:has([name=channel])",
+            {"channel": channel, "at": f"2026-11-{day}T10:00", "result": "sent", "note": "逾期提醒。"},
+        )
+    assert case.contacts.count() == 3, b.messages(me)
+    shot(me, "gentler-contacts", phone=True)
     me.goto(f"{url}/visits/plan/{case.pk}/")
     b.submit(
         me,
@@ -184,6 +195,10 @@ def test_a_case_from_the_placement_file_to_closed(
                 "recording_consent": "yes",
             },
         )
+        # Nothing locks before the agent has reviewed the checks: the review page confirms them.
+        assert me.query_selector("#checks-review"), b.messages(me)
+        shot(me, "checks-review", phone=True)
+        b.submit(me, "#checks-review form.wizard-form")
         b.submit(
             me,
             "form.wizard-form",
@@ -305,10 +320,24 @@ def test_a_case_from_the_placement_file_to_closed(
             boss.click(f"a[href='/agreements/closures/{closure.pk}/report.pdf']")
         report = tmp_path / "closing-report.pdf"
         download.value.save_as(report)
+        # The closing report is the supervisor's: the field agent on the case is refused it.
+        b.sign_in_again(me, live_server, agent)
+        refused = me.request.get(f"{url}/agreements/closures/{closure.pk}/report.pdf", max_redirects=0)
+        assert refused.status == 302, refused.status  # no PDF: back to the case, with the reason
+        assert refused.headers["location"].endswith(f"/cases/{case.pk}/")
+        me.goto(detail)
+        assert b.messages(me), "the refusal is explained"
+        shot(me, "closing-report-refused", phone=True)
 
     case.refresh_from_db()
     assert case.stage == Stage.CLOSED
     assert report.read_bytes().startswith(b"%PDF")
+    for issued in (signed_pdf, report):  # both carry the agency's PAdES signature, intact and trusted
+        with ThreadPoolExecutor(1) as pool:  # pyHanko runs its own event loop; Playwright's is running here
+            status = pool.submit(validate, issued.read_bytes()).result()
+        assert status.bottom_line, issued.name
+        assert status.intact, issued.name
+        assert status.trusted, issued.name
     assert verify_chain().ok
     assert dt.date(2026, 12, 10) == closure.closed_at.astimezone(local(2026, 1, 1, 0).tzinfo).date()
 

@@ -279,21 +279,13 @@ def real_worker_app():  # type: ignore[no-untyped-def]
     "shared with it (set DATABASE_URL to PostgreSQL)",
 )
 @pytest.mark.django_db(transaction=True)  # committed, so the worker's connection sees the notice
-def test_send_notice_twice_through_a_real_worker_sends_once(approved, agent, gateway, real_worker_app):
-    # Built directly (queued, committed at once): another transactional test's flush may have emptied
-    # the rule packs that notice_record reads; sending needs none.
-    notice = Notice.objects.create(
-        visit=approved,
-        channel=Channel.SMS,
-        given_at=local(2026, 11, 24, 10),
-        language="en",
-        text="Visit on 2026-11-26 10:00-12:00. https://verify.example.test/visits/v/abc/",
-        text_sha256="0" * 64,
-        delivery_status=DeliveryStatus.QUEUED,
-        idempotency_key=uuid.uuid4().hex,
-        recipient="13800138000",
-        recorded_by=agent,
-    )
+def test_send_notice_twice_through_a_real_worker_sends_once(
+    shipped_rule_packs, approved, agent, gateway, real_worker_app
+):
+    # Recorded through the service (the contact gate, then the outbox publishes the send after commit,
+    # to the worker); the shipped packs are back after another transactional test's flush. Two more
+    # deliveries of the same task, as a broker may redeliver: the gateway is still called once.
+    notice = record(approved, agent, channel=Channel.SMS)
     first = tasks.send_notice.delay(notice_id=notice.pk)
     second = tasks.send_notice.delay(notice_id=notice.pk)
 

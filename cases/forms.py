@@ -384,6 +384,11 @@ class AddressVerifyForm(forms.Form):
     source = forms.ChoiceField(label=_("Verified from"), choices=FactSource.choices)
 
 
+class PhoneAddForm(forms.Form):
+    number = forms.CharField(label=_("Phone number"), max_length=32)
+    source = forms.ChoiceField(label=_("Source"), choices=FactSource.choices)
+
+
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=DocumentKind.choices)
     file = forms.FileField(label=_("File (PDF, PNG or JPEG)"))

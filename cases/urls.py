@@ -31,6 +31,13 @@ urlpatterns = [
         views.case_address_invalidate,
         name="case-address-invalidate",
     ),
+    path("<int:pk>/phones/", views.case_phone_add, name="case-phone-add"),
+    path("<int:pk>/phones/<int:phone_id>/verify/", views.case_phone_verify, name="case-phone-verify"),
+    path(
+        "<int:pk>/phones/<int:phone_id>/invalidate/",
+        views.case_phone_invalidate,
+        name="case-phone-invalidate",
+    ),
     path("<int:pk>/documents/", views.case_document_add, name="case-document-add"),
     path("<int:pk>/documents/<int:doc_id>/", views.case_document_download, name="case-document-download"),
     path("<int:pk>/assessment/", views.case_assessment, name="case-assessment"),

@@ -140,6 +140,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "revoke_form": forms.RevokeForm(),
             "address_form": forms.AddressForm(),
             "address_verify_form": forms.AddressVerifyForm(),
+            "phone_form": forms.PhoneAddForm(),
             "address_zone_form": forms.AddressTimeZoneForm(),
             "document_form": forms.DocumentForm(),
             "assessment_form": forms.AssessmentForm(),
@@ -305,6 +306,55 @@ def case_address_verify(request: HttpRequest, pk: int, address_id: int) -> HttpR
     except DomainError as error:
         _report(request, error)
     return _back(case, "addresses")
+
+
+@require_POST
+def case_phone_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    form = forms.PhoneAddForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(case, "phones")
+    try:
+        services.phone_add(case=case, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Phone added (unverified)."))
+    except DomainError as error:
+        _report(request, error)
+    return _back(case, "phones")
+
+
+@require_POST
+def case_phone_verify(request: HttpRequest, pk: int, phone_id: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    form = forms.AddressVerifyForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(case, "phones")
+    try:
+        services.phone_verify(
+            case=case, phone_id=phone_id, actor=request.user, source=form.cleaned_data["source"]
+        )
+        messages.success(request, _("Phone verified."))
+    except DomainError as error:
+        _report(request, error)
+    return _back(case, "phones")
+
+
+@require_POST
+def case_phone_invalidate(request: HttpRequest, pk: int, phone_id: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    form = forms.RevokeForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(case, "phones")
+    try:
+        services.phone_invalidate(
+            case=case, phone_id=phone_id, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("Phone marked invalid."))
+    except DomainError as error:
+        _report(request, error)
+    return _back(case, "phones")
 
 
 @require_POST

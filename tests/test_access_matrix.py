@@ -66,6 +66,9 @@ SPECS: dict[str, Spec] = {
     ),
     "cases:case-address-verify": Spec(data=lambda w: {"source": "field"}, writes=True),
     "cases:case-address-invalidate": Spec(data=lambda w: {"reason": "test"}, writes=True),
+    "cases:case-phone-add": Spec(data=lambda w: {"number": "13912340001", "source": "debtor"}, writes=True),
+    "cases:case-phone-verify": Spec(data=lambda w: {"source": "field"}, writes=True),
+    "cases:case-phone-invalidate": Spec(data=lambda w: {"reason": "test"}, writes=True),
     "cases:case-address-time-zone": Spec(
         data=lambda w: {"source": "agent", "time_zone": "Asia/Tokyo"}, writes=True
     ),
@@ -190,6 +193,7 @@ def world(all_roles, case, agent, supervisor):  # type: ignore[no-untyped-def]
         "complaint": complaint,
         "saved_filter": services.saved_filter_create(user=supervisor, name="Mine", query="stage=new"),
         "address": DebtorAddress.objects.get(debtor=case.debtor),
+        "phone": services.phone_add(case=case, actor=agent, number="13912340009", source="debtor"),
         "document": CaseDocument.objects.get(case=case),
         "fact": services.debtor_fact_record(
             case=case,
@@ -214,6 +218,7 @@ def url_for(world: dict[str, Any], name: str, variant: dict[str, str]) -> str:
     ids = {
         "pk": world[SPECS[name].obj].pk,
         "address_id": world["address"].pk,
+        "phone_id": world["phone"].pk,
         "doc_id": world["document"].pk,
         "fact_id": world["fact"].pk,
         "consent_id": world["consent"].pk,

@@ -33,7 +33,8 @@ from agreements import services as agreement_services
 from agreements.models import Agreement, Closure, Escalation, FollowUpReview
 from api import services as api_services
 from cases import services as case_services
-from cases.models import CaseDocument, DebtorAddress
+from cases.models import CaseDocument, DebtorAddress, DebtorPhone
+from common.pii import phone_digest
 from compliance import exports, retention, search
 from compliance import packs as pack_services
 from compliance.alerts import alert_raise
@@ -103,6 +104,9 @@ SPECS: dict[str, Spec] = {
     "cases:case-address-verify": Spec("case", CASE, kwargs=lambda w: {"address_id": w["address"].pk}),
     "cases:case-address-invalidate": Spec("case", CASE, kwargs=lambda w: {"address_id": w["address"].pk}),
     "cases:case-address-time-zone": Spec("case", CASE, kwargs=lambda w: {"address_id": w["address"].pk}),
+    "cases:case-phone-add": Spec("case", CASE),
+    "cases:case-phone-verify": Spec("case", CASE, kwargs=lambda w: {"phone_id": w["phone"].pk}),
+    "cases:case-phone-invalidate": Spec("case", CASE, kwargs=lambda w: {"phone_id": w["phone"].pk}),
     "cases:case-fact-add": Spec("case", CASE, kwargs=lambda w: {"kind": "vulnerability"}),
     "cases:case-fact-lift": Spec("case", CASE, kwargs=lambda w: {"fact_id": w["fact"].pk}),
     "cases:case-consent-add": Spec("case", CASE),
@@ -327,6 +331,9 @@ def world(request, all_roles, agent, supervisor, compliance_officer, django_capt
         "notice": visit.notices.first(),
         "evidence": evidence,
         "address": DebtorAddress.objects.filter(debtor=case.debtor).first(),
+        "phone": DebtorPhone.objects.get_or_create(
+            debtor=case.debtor, digest=phone_digest("13912340000"), defaults={"number": "13912340000"}
+        )[0],
         "document": CaseDocument.objects.filter(case=case).first(),
         "placement": placement,
         "complaint": complaint,

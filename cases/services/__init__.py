@@ -31,6 +31,7 @@ from .facts import (
     debtor_fact_record,
     debtor_finances_record,
 )
+from .phones import phone_add, phone_invalidate, phone_verify
 from .placement import (
     ImportReport,
     placement_assign_round_robin,
@@ -72,6 +73,9 @@ __all__ = [
     "grant_case_access",
     "identity_check_record",
     "identity_check_revoke",
+    "phone_add",
+    "phone_invalidate",
+    "phone_verify",
     "pii_reveal",
     "placement_assign_round_robin",
     "placement_import",

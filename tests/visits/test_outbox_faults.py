@@ -72,7 +72,8 @@ def test_a_notice_recorded_while_the_broker_is_down_is_sent_once_when_it_is_back
     notice.refresh_from_db()
     assert notice.delivery_status == DeliveryStatus.SENT
     assert len(outbox_lines(outbox)) == 1
-    assert audit_actions_since(head) == ["notice.sent"]
+    # the contact gate judges the notice again when it is sent (its decision), then `notice.sent`
+    assert audit_actions_since(head) == ["rules.allowed", "notice.sent"]
 
 
 def test_the_relay_leaves_a_fresh_message_to_its_own_attempt(approved, agent, outbox, broker_down):
@@ -111,7 +112,8 @@ def test_a_worker_dying_after_the_gateway_took_the_message_does_not_send_it_twic
     lines = outbox_lines(outbox)
     assert len(lines) == 1
     assert lines[0]["idempotency_key"] == notice.idempotency_key
-    assert audit_actions_since(head) == ["notice.sent"]
+    # the contact gate judges the notice again when it is sent (its decision), then `notice.sent`
+    assert audit_actions_since(head) == ["rules.allowed", "notice.sent"]
 
 
 def test_the_reconciler_hands_over_again_a_notice_left_queued(

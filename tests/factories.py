@@ -398,6 +398,5 @@ def gentler_channels_tried(case: Case, actor: User, *, before: dt.datetime, coun
     for channel, result, days in (tries * 2)[:count]:
         # 10:00 in Shanghai, inside the contact hours of the debtors these tests build
         at = (before - dt.timedelta(days=days)).astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=10)
-        visit_services.contact_record(
-            case=case, actor=actor, channel=channel, at=at, result=result, now=before
-        )
+        # recorded when it was made (not days later: that would be a late recording, visits/exceptions.py)
+        visit_services.contact_record(case=case, actor=actor, channel=channel, at=at, result=result, now=at)

@@ -513,7 +513,8 @@ def test_payloads_in_every_free_text_field_render_escaped_in_pages_and_pdfs(
     assert_shown_as_text_in_pdf(
         b"".join(report.streaming_content) if report.streaming else report.content, tmp_path, "report"
     )
-    statement = ag.get(reverse("visits:statement-pdf", args=[visit.pk]))
+    # The statement preview is for staff (compliance/documents.py: agents hand it over on site).
+    statement = sup.get(reverse("visits:statement-pdf", args=[visit.pk]))
     assert_shown_as_text_in_pdf(
         b"".join(statement.streaming_content) if statement.streaming else statement.content,
         tmp_path,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 from common.views import report_form_errors, report_refusal
+from compliance.refusals import RulesRefused
 
 from . import onsite_forms as forms
 from . import policies, selectors, services
@@ -175,7 +176,7 @@ def _autosave_step(request: HttpRequest, *, service_step: str, form: Any, view: 
             services.visit_log_save(
                 visit=view.visit, actor=request.user, step=service_step, data=data, confirm=False
             )
-        except services.RulesRefused as error:
+        except RulesRefused as error:
             return _json_errors(error)
         except DomainError as error:
             refused = {f.field for f in error.failures} & set(data)

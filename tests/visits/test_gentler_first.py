@@ -13,12 +13,14 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from cases import services as case_services
+from cases.models import VerificationStatus
+from common.errors import DomainError
 from compliance.models import RuleDecision
 from compliance.refusals import RulesRefused
 from compliance.rules import check_visit
 from tests.api.conftest import token_for
 from tests.compliance.test_rules_visits import CN, window
-from tests.factories import TODAY, audit_actions_since, audit_head, make_verifiable
+from tests.factories import TODAY, PhoneFactory, audit_actions_since, audit_head, make_verifiable
 from tests.visits.conftest import CHECKLIST, END, NOW, START
 from tests.visits.factories import local, verified_home
 from visits import services
@@ -59,9 +61,11 @@ def plan(case, actor, agents, **changes):  # type: ignore[no-untyped-def]
     return services.visit_plan(**values)
 
 
-def tried(case, agent, *tries):  # type: ignore[no-untyped-def]
+def tried(case, agent, *tries, phone_id=None):  # type: ignore[no-untyped-def]
     for channel, result, at in tries:
-        services.contact_record(case=case, actor=agent, channel=channel, at=at, result=result, now=NOW)
+        services.contact_record(
+            case=case, actor=agent, channel=channel, at=at, result=result, now=NOW, phone_id=phone_id
+        )
 
 
 # --- the pure rule --------------------------------------------------------------------------------
@@ -113,15 +117,22 @@ def test_no_visit_before_gentler_channels_were_tried(untried, agent, other_agent
 
 
 def test_old_failed_and_visit_contacts_do_not_count_then_three_tries_do(untried, agent, other_agent):
+    # The contact gate sends an SMS only to a verified number (SMS_UNVERIFIED): the debtor's number as
+    # the creditor placed it, verified (tests/visits/test_notices.py's notice_case does the same).
+    phone = PhoneFactory(debtor=untried.debtor, status=VerificationStatus.VERIFIED)
     tried(
         untried,
         agent,
         ("letter", "sent", local(2026, 11, 1, 10)),  # 22 days before: outside the 14 days
         ("sms", "failed", local(2026, 11, 20, 10)),  # never reached anyone
-        ("visit", "not_met", local(2026, 11, 21, 10)),  # a visit is not a gentler channel
         ("phone", "no_answer", local(2026, 11, 21, 11)),
         ("sms", "sent", local(2026, 11, 22, 10)),
+        phone_id=phone.pk,
     )
+    # A visit is not a gentler channel: it is recorded by the on-site flow, never as a contact here.
+    with pytest.raises(DomainError) as invalid:
+        tried(untried, agent, ("visit", "not_met", local(2026, 11, 21, 10)))
+    assert invalid.value.codes == ["CHANNEL_INVALID"]
     with pytest.raises(RulesRefused) as refused:
         plan(untried, agent, [agent, other_agent])
     assert "2 recorded" in str(refused.value.failures[0].message)

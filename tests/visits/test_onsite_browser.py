@@ -126,8 +126,13 @@ def test_the_on_site_flow_on_a_phone(
         me.check("input[name=entry][value=doorstep]")
         me.check("input[name=recording_consent][value=yes]")
         shots(me, "checks")
+        me.click("form.wizard-form button[type=submit]")
+        # The checks are reviewed before they lock (issue 18): nothing is locked yet, then confirmed.
+        me.wait_for_selector("#checks-review")
+        assert me.query_selector("#checks-consequence.ok") is not None
+        shots(me, "checks-review")
         with me.expect_navigation(url="**/site/conversation/"):
-            me.click("form.wizard-form button[type=submit]")
+            me.click("#checks-review form.wizard-form button[type=submit]")
 
         me.fill("input[name=started]", "10:05")
         me.fill("input[name=ended]", "10:08")

@@ -40,8 +40,9 @@ def _window_now(zone: ZoneInfo, now: dt.datetime) -> tuple[dt.datetime, dt.datet
     return start, start + dt.timedelta(hours=2)
 
 
-# GENTLER_FIRST: a letter, an unanswered call and an SMS in the days before a visit is planned.
-GENTLER_TRIES = (("letter", "sent", 3), ("phone", "no_answer", 2), ("sms", "sent", 1))
+# GENTLER_FIRST: a letter, an unanswered call and a reminder letter in the days before a visit is planned.
+# (No SMS: the contact gate sends one only to a number verified as the debtor's, SMS_UNVERIFIED.)
+GENTLER_TRIES = (("letter", "sent", 3), ("phone", "no_answer", 2), ("letter", "sent", 1))
 
 
 def _gentler_channels_tried(case: Case, agent: Any, before: dt.datetime) -> None:

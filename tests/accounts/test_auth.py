@@ -184,6 +184,7 @@ ANONYMOUS_ALLOWED = {
     "visits:public-verify",
     "visits:public-agent-photo",
     "visits:sms-receipt-twilio",  # Twilio's status callback: no session, its X-Twilio-Signature is checked
+    "favicon",  # browsers ask for it before sign-in; a redirect to a static file (tests/test_dayswork_feedback.py)
 }
 _GROUP = re.compile(r"\((?:\?P<\w+>)?([^)]*)\)")
 _CONVERTER = re.compile(r"<(?:\w+:)?\w+>")

@@ -114,7 +114,8 @@ def test_a_demand_in_2025_restarts_the_period_and_escalation_is_allowed(old_debt
 
     old_debt.refresh_from_db()
     assert old_debt.stage == Stage.ESCALATED
-    assert audit_actions_since(head) == ["rules.allowed", "case.escalated.lawyer_letter"]
+    # the lawyer's letter is a contact that passes the contact gate, which records it (issue 15)
+    assert audit_actions_since(head) == ["rules.allowed", "contact.recorded", "case.escalated.lawyer_letter"]
     decision = audit_events_since(head)[0]
     assert decision.data["inputs"]["facts"]["last_demand_on"] == "2025-02-20"
     assert escalation.pk
@@ -165,9 +166,12 @@ def test_an_event_after_the_period_ran_still_restarts_it_under_the_cn_pack(old_d
 
 
 def test_under_the_uk_pack_only_written_acknowledgements_and_payments_count(
-    old_debt, agent, compliance_officer
+    old_debt, agent, compliance_officer, second_officer
 ):
-    packs.creditor_bind_pack(creditor=old_debt.creditor, pack_code="uk", actor=compliance_officer)
+    change = packs.creditor_bind_pack(
+        creditor=old_debt.creditor, pack_code="uk", actor=compliance_officer, reason="UK portfolio"
+    )
+    packs.pack_change_approve(change=change, actor=second_officer)  # another jurisdiction: four eyes
     old_debt.creditor.refresh_from_db()
     uk = RulePack.objects.filter(code="uk").order_by("-version").first()
     assert set(uk.limitation_interrupted_by) == {"acknowledgement_written", "payment", "agreement"}

@@ -135,6 +135,16 @@ CREDITOR_URLS = {
     "api:creditor-case-agreement",
     "api:creditor-case-payments",
 }
+# Debtor facts, consents, time zones, work and means (issue 16): described for every outsider, the
+# compliance officer included, in tests/test_object_urls.py; the 404s in tests/visits/test_debtor_facts.py.
+DEBTOR_FACT_URLS = {
+    "api:case-debtor-facts",
+    "api:debtor-fact-lift",
+    "api:case-consents",
+    "api:consent-withdraw",
+    "api:address-time-zone",
+    "api:case-debtor-finances",
+}
 
 # Who may not see the `north` case assigned to `agent`; its visit is also seen by `other_agent`, who goes.
 OUTSIDERS = {
@@ -163,7 +173,7 @@ def api_object_urls() -> set[str]:
 
 
 def test_every_object_url_is_covered():
-    assert api_object_urls() == set(SPECS) | CREDITOR_URLS
+    assert api_object_urls() == set(SPECS) | CREDITOR_URLS | DEBTOR_FACT_URLS
 
 
 @pytest.fixture

@@ -340,8 +340,11 @@ def test_record_a_notice_and_the_debtors_refusal(approved_visit, agent):
     assert answered.json()["answer"] == "refused"
     approved_visit.case.refresh_from_db()
     assert approved_visit.case.stage == Stage.VISITS_REFUSED
+    # the notice passes the contact gate, which records the contact too (as in tests/visits/test_notices.py)
     assert audit_actions_since(head) == [
         "rules.allowed",
+        "rules.allowed",
+        "contact.recorded",
         "notice.recorded",
         "notice.answered",
         "debtor.visits_refused",
@@ -389,19 +392,31 @@ def test_record_a_contact_with_the_rules_warnings(verified_case, agent):
     url = reverse("api:case-contacts", args=[verified_case.pk])
     head = audit_head()
 
+    # The contact gate (issue 15) refuses a call out of the debtor's hours; it used to record it with a warning.
     late = client.post(
         url,
         {"channel": "phone", "at": "2026-11-23T07:30:00+08:00", "result": "no_answer", "phone_id": phone.pk},
         format="json",
     )
 
-    assert late.status_code == 201
-    assert [w["code"] for w in late.json()["warnings"]] == ["CONTACT_WINDOW"]
-    assert audit_actions_since(head) == ["contact.recorded"]
+    assert late.status_code == 409
+    assert codes(late) == ["CONTACT_WINDOW"]
+    assert audit_actions_since(head) == ["rules.refused"]
+    head = audit_head()
+
+    in_hours = client.post(
+        url,
+        {"channel": "phone", "at": "2026-11-23T10:00:00+08:00", "result": "no_answer", "phone_id": phone.pk},
+        format="json",
+    )
+
+    assert in_hours.status_code == 201, in_hours.json()
+    assert in_hours.json()["warnings"] == []
+    assert audit_actions_since(head) == ["rules.allowed", "contact.recorded"]
     assert_via_api(head, agent)
     history = client.get(url).json()["results"]
-    # The case's history also holds the letter, call and SMS tried before (GENTLER_FIRST fixture).
-    (mine,) = [c for c in history if c["id"] == late.json()["id"]]
+    # The case's history also holds the gentler contacts tried before (GENTLER_FIRST fixture).
+    (mine,) = [c for c in history if c["id"] == in_hours.json()["id"]]
     assert mine["warnings"] == []
 
 

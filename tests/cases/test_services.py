@@ -871,12 +871,16 @@ def test_supervisor_reassigns_agents_and_object_permissions_follow(case, supervi
     assert not policies.can_work_on(fresh_agent, case)
 
 
-def test_assigning_the_same_agents_again_changes_nothing_but_is_recorded(case, supervisor, agent):
+def test_assigning_the_same_agents_again_changes_and_records_nothing(case, supervisor, agent):
+    # Issue 18: an unchanged assignment writes nothing and records nothing; the page says "Nothing
+    # changed" (tests/test_dayswork_feedback.py).
     since = audit_head()
+    history = CaseAssignment.history.count()
 
     services.case_assign_agents(case=case, agents=[agent], actor=supervisor)
 
-    assert audit_actions_since(since) == ["case.agents_assigned"]
+    assert audit_actions_since(since) == []
+    assert CaseAssignment.history.count() == history
     assert CaseAssignment.objects.filter(case=case).count() == 1
     assert policies.cases_visible_to(agent).filter(pk=case.pk).exists()
 

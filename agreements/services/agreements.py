@@ -130,6 +130,54 @@ def _terms_failures(
     return failures
 
 
+def _checked_schedule(
+    *,
+    case: Case,
+    kind: str,
+    total: Any,
+    first_due: Any,
+    count: Any,
+    frequency: str,
+    method: str,
+    stated_income: Any,
+    stated_expenses: Any,
+    edited: Sequence[tuple[dt.date, Decimal]] | None,
+    today: dt.date,
+    owed: Decimal,
+    failures: list[Failure],
+) -> list[schedule.Line]:
+    """The terms checked (with the caller's own `failures`), then the schedule they make: what a
+    draft and a redraft both need. Every problem of the terms is named before the schedule is built."""
+    failures = failures + _terms_failures(
+        case=case,
+        kind=kind,
+        total=total,
+        first_due=first_due,
+        count=count,
+        frequency=frequency,
+        method=method,
+        stated_income=stated_income,
+        stated_expenses=stated_expenses,
+        today=today,
+        owed=owed,
+    )
+    if failures:
+        raise DomainError(failures)
+    lines = _lines(
+        kind=kind,
+        total=total,
+        currency=case.currency,
+        first_due=first_due,
+        count=count,
+        frequency=frequency,
+        edited=edited,
+    )
+    problems = schedule.schedule_problems(lines=lines, total=total, currency=case.currency, today=today)
+    if problems:
+        raise DomainError(problems)
+    return lines
+
+
 def _number(case: Case) -> str:
     return f"AG-{case.pk}-{Agreement.objects.filter(case=case).count() + 1}"
 
@@ -179,7 +227,7 @@ def agreement_draft(
             fail("NOTHING_OWED", _("The debtor owes nothing: there is no agreement to make."), "total")
         )
     today = local_today(case, now)
-    failures += _terms_failures(
+    lines = _checked_schedule(
         case=case,
         kind=kind,
         total=total,
@@ -189,23 +237,11 @@ def agreement_draft(
         method=method,
         stated_income=stated_income,
         stated_expenses=stated_expenses,
+        edited=schedule_lines,
         today=today,
         owed=owed,
+        failures=failures,
     )
-    if failures:
-        raise DomainError(failures)
-    lines = _lines(
-        kind=kind,
-        total=total,
-        currency=case.currency,
-        first_due=first_due_date,
-        count=instalment_count,
-        frequency=frequency,
-        edited=schedule_lines,
-    )
-    problems = schedule.schedule_problems(lines=lines, total=total, currency=case.currency, today=today)
-    if problems:
-        raise DomainError(problems)
     in_force = selectors.agreement_in_force(case)
     agreement = Agreement(
         case=case,
@@ -298,7 +334,7 @@ def agreement_redraft(
         )
     owed = selectors.balance(case)
     today = local_today(case, now)
-    failures = _terms_failures(
+    lines = _checked_schedule(
         case=case,
         kind=kind,
         total=total,
@@ -308,23 +344,11 @@ def agreement_redraft(
         method=method,
         stated_income=stated_income,
         stated_expenses=stated_expenses,
+        edited=schedule_lines,
         today=today,
         owed=owed,
+        failures=[],
     )
-    if failures:
-        raise DomainError(failures)
-    lines = _lines(
-        kind=kind,
-        total=total,
-        currency=case.currency,
-        first_due=first_due_date,
-        count=instalment_count,
-        frequency=frequency,
-        edited=schedule_lines,
-    )
-    problems = schedule.schedule_problems(lines=lines, total=total, currency=case.currency, today=today)
-    if problems:
-        raise DomainError(problems)
     before = {"total": agreement.total, "instalments": agreement.instalment_count}
     agreement.kind = kind
     agreement.balance = owed

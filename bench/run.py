@@ -42,6 +42,9 @@ BENCH_SUPERVISOR = "bench-supervisor"
 BENCH_AGENT = "bench-agent"
 BENCH_AGENT_CASES = 200
 PAGE_QUERY_BOUND = 12
+# The case page's bound is the suite's (tests/cases/test_views.py CASE_PAGE_QUERIES): its limitation
+# section (issue 16) reads the pack, the interruptions and the last one's author in three statements.
+PAGE_QUERY_BOUNDS = {"case detail": 15}
 # Issue 19's targets for the pages: the page's SQL within this many times the minimal SQL (the floor),
 # and the server's p50 at most this many milliseconds.
 FLOOR_RATIO = 3
@@ -483,7 +486,7 @@ def bench_pages(people: dict[str, Any], repeat: int, rows: list[Row], notes: lis
                     "not present",
                     "",
                     "not present",
-                    f"equal, ≤ {PAGE_QUERY_BOUND}",
+                    f"equal, ≤ {PAGE_QUERY_BOUNDS.get(name, PAGE_QUERY_BOUND)}",
                     None,
                 )
             )
@@ -498,8 +501,8 @@ def bench_pages(people: dict[str, Any], repeat: int, rows: list[Row], notes: lis
                 f"{small_q} / {large_q}",
                 "",
                 f"{small_q} / {large_q}",
-                f"equal, ≤ {PAGE_QUERY_BOUND}",
-                small_q == large_q and large_q <= PAGE_QUERY_BOUND,
+                f"equal, ≤ {PAGE_QUERY_BOUNDS.get(name, PAGE_QUERY_BOUND)}",
+                small_q == large_q and large_q <= PAGE_QUERY_BOUNDS.get(name, PAGE_QUERY_BOUND),
             )
         )
         ratio = statistics.median(raw) / statistics.median(floor)

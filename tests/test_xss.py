@@ -78,6 +78,7 @@ FIELDS: dict[str, str] = {
     "cases.forms.BulkSelectForm.page_ids": "digits and commas only (validated); never shown back but as ids",
     "cases.forms.CaseFilterForm.pd": "a phone digest: 64 hex digits (validated), never shown back",
     "cases.forms.CaseFilterForm.phone": "turned into its digest; the number is never shown back",
+    "cases.forms.PhoneAddForm.number": "refused unless 5 to 15 digits (an optional +); shown only masked",
     "cases.forms.CaseFilterForm.q": JOURNEY,
     "cases.forms.ComplaintForm.text": JOURNEY,
     "cases.forms.IdentityCheckForm.method": JOURNEY,

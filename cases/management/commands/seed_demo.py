@@ -31,8 +31,8 @@ from cases import services
 from cases.importing import PlacementRow
 from cases.models import Case, Creditor, DebtorAddress, FactSource, IdType, Level
 from cases.services import reference
-from common import demo
-from common.pdf import FontMissing, font_installed, font_missing_error
+from common import demo, pdf
+from common.pdf import FontMissing, font_missing_error
 from compliance.rules import resident_id_check_char
 
 DEMO_CREDITOR = "DEMO"
@@ -191,7 +191,8 @@ class Command(BaseCommand):
         count, password = options["cases"], options["password"]
         if count < 0:
             raise CommandError("--cases must be 0 or more")
-        if font_installed("zh") is False:  # no demo document is ever stored with empty boxes
+        # Asked through the module at run time (a font installed or removed since start is seen).
+        if pdf.font_installed("zh") is False:  # no demo document is ever stored with empty boxes
             raise CommandError(font_missing_error().failures[0].message)
         if Creditor.objects.filter(code=DEMO_CREDITOR).exists():
             self.stdout.write(
